@@ -1,0 +1,75 @@
+# heml: `just reproduce` runs every experiment at the papers' sizes,
+# `just reproduce quick` the quick profile CI runs, `just test` the tests.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+root := justfile_directory()
+python := `python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])'`
+venv := root / ".venv"
+
+# tch builds against the CPU-only libtorch of the project's venv; build.rs
+# embeds its lib folder as rpath, so binaries find it without LD_LIBRARY_PATH.
+export LIBTORCH := venv / "lib" / python / "site-packages/torch"
+# Keep cargo's build outside the clone: later clones on this machine start warm.
+export CARGO_TARGET_DIR := env("CARGO_TARGET_DIR", env("HOME") / ".cache/heml/target")
+
+# List the recipes.
+default:
+    @just --list
+
+# Create .venv with PyPI's torch 2.13.0 without its CUDA stack (about 540 MB), if missing.
+setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v m4 >/dev/null; then
+        # GMP (through rug) is built from source and its configure needs m4.
+        if [ "$(id -u)" = 0 ]; then
+            (apt-get install -y -qq m4 || (apt-get update -qq && apt-get install -y -qq m4)) >/dev/null
+        else
+            echo "heml needs m4 to build GMP: install it (e.g. sudo apt-get install m4)" >&2; exit 1
+        fi
+    fi
+    if [ ! -f "$LIBTORCH/lib/libtorch_cpu.so" ]; then
+        echo "installing a CPU-only libtorch into {{venv}} (once)"
+        python3 -m venv "{{venv}}"
+        "{{venv}}/bin/pip" install --quiet --no-deps torch==2.13.0 \
+            nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85
+    fi
+
+# Build heml (one profile for everything: see Cargo.toml).
+build: setup
+    cargo build --bins
+
+# Run every spec: `just reproduce` (full profile, the papers' sizes) or `just reproduce quick`.
+reproduce profile="full" *args: setup
+    cargo run --bin heml -- reproduce --profile {{profile}} {{args}}
+
+# Run the tests (unit, property, integration and the headless-browser report test).
+test *args: setup
+    cargo test --all-targets {{args}}
+
+# Write reports/index.html for a run (default: the newest).
+report *args: setup
+    cargo run --bin heml -- report {{args}}
+
+# Compare a run (default: the newest) with results/baseline.
+check *args: setup
+    cargo run --bin heml -- check {{args}}
+
+# Any heml command, e.g. `just heml datasets list`.
+heml *args: setup
+    cargo run --bin heml -- {{args}}
+
+# criterion benchmarks of the engines' operations.
+bench *args: setup
+    cargo bench --profile dev {{args}}
+
+# heml against python-paillier (+gmpy2) in the same run, same key size: prints ratios.
+bench-peers: setup
+    "{{venv}}/bin/pip" install --quiet phe==1.5.0 gmpy2
+    cargo run --bin heml-peers -- paillier --python "{{venv}}/bin/python"
+
+# cargo fmt and clippy as CI runs them.
+lint: setup
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings

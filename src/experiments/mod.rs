@@ -1,0 +1,38 @@
+//! Experiments: a validated spec in, measurements out. This is where plaintext
+//! models (tch), data sets and the encryption engines meet.
+
+pub mod mu18;
+pub mod paillier_layer;
+pub mod recorder;
+
+use anyhow::Result;
+
+use crate::data::DataStore;
+use crate::progress::Progress;
+use crate::spec::{ExperimentKind, Profile, Spec};
+pub use recorder::{Recorder, RowContext};
+
+/// What an experiment may use.
+pub struct Context<'a> {
+    pub profile: Profile,
+    pub data: &'a DataStore,
+    pub threads: u32,
+    pub progress: &'a Progress,
+}
+
+/// What an experiment leaves besides its measurements.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Security level of what ran, or `insecure: ...`.
+    pub security: String,
+    /// Warnings every report repeats next to this experiment.
+    pub warnings: Vec<String>,
+}
+
+/// Runs `spec`, writing its measurements into `rec` as they are made, so that
+/// a failure keeps what was measured before it.
+pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
+    match spec.kind {
+        ExperimentKind::Mu18Paillier => mu18::run(spec, ctx, rec),
+    }
+}

@@ -1,0 +1,8 @@
+//! Plaintext models: trained with tch (libtorch), exported as plain weights.
+//! The encrypted side never sees a tch tensor: it takes [`DenseLayer`]s.
+
+pub mod linear;
+pub mod mlp;
+
+pub use linear::{DenseLayer, collapse_affine};
+pub use mlp::{EpochStats, Mlp, TrainConfig, TrainReport, train};

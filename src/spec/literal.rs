@@ -1,0 +1,153 @@
+//! The spec as written: plain serde structs, every field as the YAML has it.
+//!
+//! Unknown fields are errors (`deny_unknown_fields`); nothing here is checked
+//! beyond its YAML type. [`super::validate`] turns a literal into a [`super::Spec`].
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecLiteral {
+    /// Unique experiment id, e.g. `mu18-paillier-mnist`.
+    pub id: String,
+    pub title: String,
+    /// Which runner executes the spec, e.g. `mu18-paillier`.
+    pub kind: String,
+    pub paper: PaperLiteral,
+    pub seed: u64,
+    pub dataset: DatasetLiteral,
+    #[serde(default)]
+    pub baseline: Option<BaselineLiteral>,
+    pub scheme: SchemeLiteral,
+    pub profiles: ProfilesLiteral,
+    #[serde(default)]
+    pub claims: Vec<ClaimLiteral>,
+    /// Free text shown in the report: protocol decisions, known deviations.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaperLiteral {
+    /// Paper file name under the papers folder.
+    pub file: String,
+    /// Table, figure or section reproduced.
+    pub section: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetLiteral {
+    /// Registry name, e.g. `mnist`.
+    pub name: String,
+    /// Fraction of rows held out for testing where the data set has no fixed split.
+    #[serde(default)]
+    pub test_fraction: Option<f64>,
+    /// Scale pixel / feature values, e.g. `unit` (divide MNIST by 255).
+    #[serde(default)]
+    pub scaling: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineLiteral {
+    /// `mlp` for now.
+    pub model: String,
+    /// Layer widths including input and output, e.g. `[784, 256, 128, 10]`.
+    pub layers: Vec<usize>,
+    /// Hidden activation: `identity`, `relu`, `sigmoid`, `square`, `tanh`.
+    pub activation: String,
+    /// `adam` or `sgd`.
+    pub optimizer: String,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    pub epochs: usize,
+    /// `best_test` keeps the epoch with the best test accuracy (as the paper
+    /// did), `last` keeps the final one.
+    #[serde(default)]
+    pub keep: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeLiteral {
+    /// `paillier`, `ckks`, `intvec` or `plaintext`.
+    pub engine: String,
+    // --- Paillier
+    #[serde(default)]
+    pub key_bits: Option<u32>,
+    /// `standard` (fresh r^n) or `djn` (Damgard-Jurik-Nielsen fixed-base).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Fixed-point precision of the plaintext weights: significant bits kept,
+    /// or absent for python-paillier's default encoding (53-bit mantissas).
+    #[serde(default)]
+    pub weight_precision_bits: Option<u32>,
+    /// Must be `true` for parameters below the security floor.
+    #[serde(default)]
+    pub allow_insecure: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilesLiteral {
+    pub quick: ProfileLiteral,
+    pub full: ProfileLiteral,
+}
+
+/// Overrides of the spec for one profile; absent fields keep the spec's values.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileLiteral {
+    #[serde(default)]
+    pub epochs: Option<usize>,
+    /// Training rows used (all when absent).
+    #[serde(default)]
+    pub train_samples: Option<usize>,
+    /// Plaintext test rows evaluated (all when absent).
+    #[serde(default)]
+    pub test_samples: Option<usize>,
+    /// Test rows evaluated encrypted.
+    #[serde(default)]
+    pub encrypted_samples: Option<usize>,
+    #[serde(default)]
+    pub key_bits: Option<u32>,
+    /// Number of seeds to repeat the experiment over.
+    #[serde(default)]
+    pub seeds: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimLiteral {
+    /// Claim id from CLAIMS.md, e.g. `MU18-train`.
+    pub id: String,
+    /// The measured metric this claim is compared with.
+    pub metric: String,
+    /// The paper's value (reference only; absent for a curve or a formula).
+    #[serde(default)]
+    pub paper_value: Option<f64>,
+    pub unit: String,
+    /// Position in a series the paper's value refers to (e.g. its best epoch).
+    #[serde(default)]
+    pub step: Option<i64>,
+    #[serde(default)]
+    pub tolerance: Option<ToleranceLiteral>,
+    /// Profiles in which a verdict is given (default: all).
+    #[serde(default)]
+    pub verdict_in: Option<Vec<String>>,
+    pub note: String,
+}
+
+/// Exactly one of the three must be given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToleranceLiteral {
+    #[serde(default)]
+    pub absolute: Option<f64>,
+    #[serde(default)]
+    pub relative: Option<f64>,
+    #[serde(default)]
+    pub band: Option<Vec<f64>>,
+}

@@ -1,0 +1,12 @@
+//! Experiment specs: YAML in `experiments/`, parsed into literal structs
+//! ([`literal`]), then validated in one place ([`validate`]) into [`Spec`].
+//! Everything downstream takes a [`Spec`] and never re-checks it.
+
+pub mod literal;
+pub mod locate;
+pub mod validate;
+
+pub use validate::{
+    Baseline, Claim, DatasetRef, ExperimentKind, Keep, Optimizer, Profile, Scheme, Settings, Spec,
+    SpecError, Tolerance, load_spec, parse_spec,
+};

@@ -1,0 +1,849 @@
+//! Literal spec -> validated [`Spec`], with errors that name file, line,
+//! column, field, what was given and what would be valid.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::literal::{
+    BaselineLiteral, ClaimLiteral, ProfileLiteral, SchemeLiteral, SpecLiteral, ToleranceLiteral,
+};
+use super::locate::locate;
+use crate::he::paillier::{EncryptionMode, PaillierParams, PaillierParamsLiteral};
+
+/// A spec that could not be read or validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Dotted field path, e.g. `scheme.key_bits`; empty for syntax errors.
+    pub field: String,
+    /// What the spec gave, as written.
+    pub given: String,
+    /// What would be valid.
+    pub expected: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.given)?;
+        } else {
+            write!(f, ": field `{}`: {}", self.field, self.given)?;
+        }
+        if !self.expected.is_empty() {
+            write!(f, "; expected {}", self.expected)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Which runner executes a spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExperimentKind {
+    /// Muhammad et al. 2018: MLP on MNIST, collapsed, applied to Paillier-encrypted images.
+    Mu18Paillier,
+}
+
+impl ExperimentKind {
+    pub const ALL: &'static [(&'static str, ExperimentKind)] =
+        &[("mu18-paillier", ExperimentKind::Mu18Paillier)];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimizer {
+    Adam,
+    Sgd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Identity,
+    Relu,
+    Sigmoid,
+    Tanh,
+    Square,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    BestTest,
+    Last,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    pub layers: Vec<usize>,
+    pub activation: Activation,
+    pub optimizer: Optimizer,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub keep: Keep,
+}
+
+#[derive(Debug, Clone)]
+pub enum Scheme {
+    Plaintext,
+    Paillier {
+        params: PaillierParams,
+        /// Significant bits of the encoded weights; `None` = python-paillier default.
+        weight_precision_bits: Option<u32>,
+    },
+}
+
+impl Scheme {
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Scheme::Plaintext => "plaintext",
+            Scheme::Paillier { .. } => "paillier",
+        }
+    }
+
+    pub fn security(&self) -> String {
+        match self {
+            Scheme::Plaintext => "n/a".into(),
+            Scheme::Paillier { params, .. } => params.security_label(),
+        }
+    }
+
+    pub fn is_insecure(&self) -> bool {
+        match self {
+            Scheme::Plaintext => false,
+            Scheme::Paillier { params, .. } => params.is_insecure(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    Absolute(f64),
+    Relative(f64),
+    Band(f64, f64),
+}
+
+impl Tolerance {
+    /// Whether `measured` agrees with `paper` within this tolerance.
+    pub fn accepts(self, measured: f64, paper: f64) -> bool {
+        if !measured.is_finite() {
+            return false;
+        }
+        match self {
+            Tolerance::Absolute(a) => (measured - paper).abs() <= a,
+            Tolerance::Relative(r) => (measured - paper).abs() <= r * paper.abs(),
+            Tolerance::Band(lo, hi) => (lo..=hi).contains(&measured),
+        }
+    }
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tolerance::Absolute(a) => write!(f, "± {a}"),
+            Tolerance::Relative(r) => write!(f, "± {}%", r * 100.0),
+            Tolerance::Band(lo, hi) => write!(f, "band [{lo}, {hi}]"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub id: String,
+    pub metric: String,
+    pub paper_value: Option<f64>,
+    pub unit: String,
+    pub step: Option<i64>,
+    pub tolerance: Option<Tolerance>,
+    pub verdict_in: Vec<Profile>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Profile {
+    Quick,
+    Full,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Quick => "quick",
+            Profile::Full => "full",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Profile> {
+        match s {
+            "quick" => Some(Profile::Quick),
+            "full" => Some(Profile::Full),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetRef {
+    pub name: String,
+    pub test_fraction: Option<f64>,
+    /// Divide raw values by this (e.g. 255 for MNIST pixels) before use.
+    pub unit_scale: bool,
+}
+
+/// Sizes of one profile, resolved from the spec and its overrides.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
+    pub epochs: Option<usize>,
+    pub train_samples: Option<usize>,
+    pub test_samples: Option<usize>,
+    pub encrypted_samples: Option<usize>,
+    pub key_bits: Option<u32>,
+    pub seeds: usize,
+}
+
+/// A validated experiment spec.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub path: PathBuf,
+    /// sha256 of the spec file's bytes.
+    pub sha256: String,
+    pub id: String,
+    pub title: String,
+    pub kind: ExperimentKind,
+    pub paper_file: String,
+    pub paper_section: String,
+    pub seed: u64,
+    pub dataset: DatasetRef,
+    pub baseline: Option<Baseline>,
+    pub scheme: Scheme,
+    pub quick: Settings,
+    pub full: Settings,
+    pub claims: Vec<Claim>,
+    pub notes: Option<String>,
+}
+
+impl Spec {
+    pub fn settings(&self, profile: Profile) -> &Settings {
+        match profile {
+            Profile::Quick => &self.quick,
+            Profile::Full => &self.full,
+        }
+    }
+
+    /// The scheme with the profile's key size applied.
+    pub fn scheme_for(&self, profile: Profile) -> Result<Scheme, SpecError> {
+        match (&self.scheme, self.settings(profile).key_bits) {
+            (
+                Scheme::Paillier {
+                    params,
+                    weight_precision_bits,
+                },
+                Some(bits),
+            ) => {
+                let lit = PaillierParamsLiteral {
+                    key_bits: bits,
+                    ..params.literal()
+                };
+                let params = PaillierParams::new(lit).map_err(|e| SpecError {
+                    file: self.path.clone(),
+                    line: None,
+                    column: None,
+                    field: format!("profiles.{}.key_bits", profile.name()),
+                    given: e.to_string(),
+                    expected: String::new(),
+                })?;
+                Ok(Scheme::Paillier {
+                    params,
+                    weight_precision_bits: *weight_precision_bits,
+                })
+            }
+            (s, _) => Ok(s.clone()),
+        }
+    }
+
+    pub fn paper(&self) -> String {
+        format!("{}, {}", self.paper_file, self.paper_section)
+    }
+}
+
+/// Reads and validates the spec at `path`.
+pub fn load_spec(path: &Path) -> Result<Spec, SpecError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        field: String::new(),
+        given: format!("cannot read the file: {e}"),
+        expected: "a readable YAML file".into(),
+    })?;
+    parse_spec(path, &text)
+}
+
+/// Parses and validates spec text; `path` is used in errors only.
+pub fn parse_spec(path: &Path, text: &str) -> Result<Spec, SpecError> {
+    let literal: SpecLiteral = serde_yaml_ng::from_str(text).map_err(|e| {
+        let loc = e.location();
+        let msg = e.to_string();
+        // serde_yaml_ng prefixes the message with the field path ("a.b: ...").
+        let (field, given) = match msg.split_once(": ") {
+            Some((p, rest)) if !p.contains(' ') => (p.to_string(), rest.to_string()),
+            _ => (String::new(), msg.clone()),
+        };
+        let given = strip_location(&given);
+        SpecError {
+            file: path.to_path_buf(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            field,
+            given,
+            expected: "a spec as documented in README.md (section 'Adding an experiment')".into(),
+        }
+    })?;
+    let v = Validator { path, text };
+    v.spec(literal, sha256_hex(text.as_bytes()))
+}
+
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Validator<'_> {
+    fn err(&self, field: &str, given: impl fmt::Display, expected: impl Into<String>) -> SpecError {
+        let (line, column) = match locate(self.text, field) {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => (None, None),
+        };
+        SpecError {
+            file: self.path.to_path_buf(),
+            line,
+            column,
+            field: field.to_string(),
+            given: format!("given {given}"),
+            expected: expected.into(),
+        }
+    }
+
+    fn spec(&self, lit: SpecLiteral, sha256: String) -> Result<Spec, SpecError> {
+        if lit.id.is_empty()
+            || !lit
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(self.err(
+                "id",
+                format!("{:?}", lit.id),
+                "a non-empty id of lowercase letters, digits and '-'",
+            ));
+        }
+        let kind = ExperimentKind::ALL
+            .iter()
+            .find(|(n, _)| *n == lit.kind)
+            .map(|(_, k)| *k)
+            .ok_or_else(|| {
+                let names: Vec<_> = ExperimentKind::ALL.iter().map(|(n, _)| *n).collect();
+                self.err(
+                    "kind",
+                    format!("{:?}", lit.kind),
+                    format!("one of {}", names.join(", ")),
+                )
+            })?;
+        if lit.paper.file.is_empty() {
+            return Err(self.err("paper.file", "an empty name", "the paper's file name"));
+        }
+        let dataset = self.dataset(&lit)?;
+        let baseline = lit
+            .baseline
+            .as_ref()
+            .map(|b| self.baseline(b))
+            .transpose()?;
+        let scheme = self.scheme(&lit.scheme)?;
+        let quick = self.profile("quick", &lit.profiles.quick, baseline.as_ref())?;
+        let full = self.profile("full", &lit.profiles.full, baseline.as_ref())?;
+        if matches!(scheme, Scheme::Paillier { .. }) {
+            for (name, s) in [("quick", &quick), ("full", &full)] {
+                if let Some(bits) = s.key_bits {
+                    self.paillier_params(&lit.scheme, bits, &format!("profiles.{name}.key_bits"))?;
+                }
+            }
+        }
+        let mut claims = Vec::new();
+        for (i, c) in lit.claims.iter().enumerate() {
+            claims.push(self.claim(i, c)?);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, c) in claims.iter().enumerate() {
+            if !seen.insert((c.id.clone(), c.metric.clone(), c.step)) {
+                return Err(self.err(
+                    &format!("claims[{i}].id"),
+                    format!("{:?} a second time for metric {:?}", c.id, c.metric),
+                    "each (claim, metric, step) once",
+                ));
+            }
+        }
+        Ok(Spec {
+            path: self.path.to_path_buf(),
+            sha256,
+            id: lit.id,
+            title: lit.title,
+            kind,
+            paper_file: lit.paper.file,
+            paper_section: lit.paper.section,
+            seed: lit.seed,
+            dataset,
+            baseline,
+            scheme,
+            quick,
+            full,
+            claims,
+            notes: lit.notes,
+        })
+    }
+
+    fn dataset(&self, lit: &SpecLiteral) -> Result<DatasetRef, SpecError> {
+        let d = &lit.dataset;
+        if d.name.is_empty() {
+            return Err(self.err(
+                "dataset.name",
+                "an empty name",
+                "a name from datasets/registry.yaml",
+            ));
+        }
+        if let Some(f) = d.test_fraction
+            && !(f > 0.0 && f < 1.0)
+        {
+            return Err(self.err("dataset.test_fraction", f, "a fraction in (0, 1)"));
+        }
+        let unit_scale = match d.scaling.as_deref() {
+            None | Some("none") => false,
+            Some("unit") => true,
+            Some(other) => {
+                return Err(self.err("dataset.scaling", format!("{other:?}"), "`unit` or `none`"));
+            }
+        };
+        Ok(DatasetRef {
+            name: d.name.clone(),
+            test_fraction: d.test_fraction,
+            unit_scale,
+        })
+    }
+
+    fn baseline(&self, b: &BaselineLiteral) -> Result<Baseline, SpecError> {
+        if b.model != "mlp" {
+            return Err(self.err("baseline.model", format!("{:?}", b.model), "`mlp`"));
+        }
+        if b.layers.len() < 2 || b.layers.contains(&0) {
+            return Err(self.err(
+                "baseline.layers",
+                format!("{:?}", b.layers),
+                "at least two positive widths, input first and output last",
+            ));
+        }
+        let activation = match b.activation.as_str() {
+            "identity" => Activation::Identity,
+            "relu" => Activation::Relu,
+            "sigmoid" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            "square" => Activation::Square,
+            other => {
+                return Err(self.err(
+                    "baseline.activation",
+                    format!("{other:?}"),
+                    "one of identity, relu, sigmoid, tanh, square",
+                ));
+            }
+        };
+        let optimizer = match b.optimizer.as_str() {
+            "adam" => Optimizer::Adam,
+            "sgd" => Optimizer::Sgd,
+            other => {
+                return Err(self.err(
+                    "baseline.optimizer",
+                    format!("{other:?}"),
+                    "`adam` or `sgd`",
+                ));
+            }
+        };
+        if !(b.learning_rate > 0.0 && b.learning_rate.is_finite()) {
+            return Err(self.err(
+                "baseline.learning_rate",
+                b.learning_rate,
+                "a positive number",
+            ));
+        }
+        if b.batch_size == 0 {
+            return Err(self.err("baseline.batch_size", 0, "a positive batch size"));
+        }
+        if b.epochs == 0 {
+            return Err(self.err("baseline.epochs", 0, "at least 1 epoch"));
+        }
+        let keep = match b.keep.as_deref() {
+            None | Some("best_test") => Keep::BestTest,
+            Some("last") => Keep::Last,
+            Some(other) => {
+                return Err(self.err(
+                    "baseline.keep",
+                    format!("{other:?}"),
+                    "`best_test` or `last`",
+                ));
+            }
+        };
+        Ok(Baseline {
+            layers: b.layers.clone(),
+            activation,
+            optimizer,
+            learning_rate: b.learning_rate,
+            batch_size: b.batch_size,
+            epochs: b.epochs,
+            keep,
+        })
+    }
+
+    fn paillier_params(
+        &self,
+        s: &SchemeLiteral,
+        key_bits: u32,
+        field: &str,
+    ) -> Result<PaillierParams, SpecError> {
+        let mode = match s.mode.as_deref() {
+            None | Some("djn") => EncryptionMode::Djn,
+            Some("standard") => EncryptionMode::Standard,
+            Some(other) => {
+                return Err(self.err("scheme.mode", format!("{other:?}"), "`standard` or `djn`"));
+            }
+        };
+        let lit = PaillierParamsLiteral {
+            key_bits,
+            mode,
+            allow_insecure: s.allow_insecure.unwrap_or(false),
+        };
+        PaillierParams::new(lit).map_err(|e| self.err(field, key_bits, e.to_string()))
+    }
+
+    fn scheme(&self, s: &SchemeLiteral) -> Result<Scheme, SpecError> {
+        match s.engine.as_str() {
+            "plaintext" => {
+                for (set, name) in [
+                    (s.key_bits.is_some(), "key_bits"),
+                    (s.mode.is_some(), "mode"),
+                    (s.weight_precision_bits.is_some(), "weight_precision_bits"),
+                ] {
+                    if set {
+                        return Err(self.err(
+                            &format!("scheme.{name}"),
+                            "a value",
+                            "no such field for engine `plaintext`",
+                        ));
+                    }
+                }
+                Ok(Scheme::Plaintext)
+            }
+            "paillier" => {
+                let bits = s.key_bits.unwrap_or(3072);
+                let params = self.paillier_params(s, bits, "scheme.key_bits")?;
+                if let Some(p) = s.weight_precision_bits
+                    && !(8..=53).contains(&p)
+                {
+                    return Err(self.err(
+                        "scheme.weight_precision_bits",
+                        p,
+                        "8 to 53 significant bits, or leave it out for python-paillier's default",
+                    ));
+                }
+                Ok(Scheme::Paillier {
+                    params,
+                    weight_precision_bits: s.weight_precision_bits,
+                })
+            }
+            other => Err(self.err(
+                "scheme.engine",
+                format!("{other:?}"),
+                "one of plaintext, paillier (ckks and intvec arrive with their engines)",
+            )),
+        }
+    }
+
+    fn profile(
+        &self,
+        name: &str,
+        p: &ProfileLiteral,
+        baseline: Option<&Baseline>,
+    ) -> Result<Settings, SpecError> {
+        let field = |f: &str| format!("profiles.{name}.{f}");
+        for (v, f) in [
+            (p.epochs, "epochs"),
+            (p.train_samples, "train_samples"),
+            (p.test_samples, "test_samples"),
+            (p.encrypted_samples, "encrypted_samples"),
+            (p.seeds, "seeds"),
+        ] {
+            if v == Some(0) {
+                return Err(self.err(&field(f), 0, "a positive number, or leave it out"));
+            }
+        }
+        if p.epochs.is_some() && baseline.is_none() {
+            return Err(self.err(
+                &field("epochs"),
+                "epochs",
+                "a `baseline` section to apply them to",
+            ));
+        }
+        Ok(Settings {
+            epochs: p.epochs.or(baseline.map(|b| b.epochs)),
+            train_samples: p.train_samples,
+            test_samples: p.test_samples,
+            encrypted_samples: p.encrypted_samples,
+            key_bits: p.key_bits,
+            seeds: p.seeds.unwrap_or(1),
+        })
+    }
+
+    fn claim(&self, i: usize, c: &ClaimLiteral) -> Result<Claim, SpecError> {
+        let at = |f: &str| format!("claims[{i}].{f}");
+        let valid_id = c.id.split('-').count() >= 2
+            && ["CS21-", "MU18-", "HE18-", "SK-"]
+                .iter()
+                .any(|p| c.id.starts_with(p));
+        if !valid_id {
+            return Err(self.err(
+                &at("id"),
+                format!("{:?}", c.id),
+                "a claim id from CLAIMS.md (CS21-*, MU18-*, HE18-*, SK-*)",
+            ));
+        }
+        if c.metric.is_empty() {
+            return Err(self.err(
+                &at("metric"),
+                "an empty name",
+                "the metric the claim is compared with",
+            ));
+        }
+        let tolerance = c
+            .tolerance
+            .as_ref()
+            .map(|t| self.tolerance(&at("tolerance"), t))
+            .transpose()?;
+        if tolerance.is_some() && c.paper_value.is_none() {
+            return Err(self.err(
+                &at("tolerance"),
+                "a tolerance without a paper_value",
+                "a `paper_value` to compare with, or no tolerance",
+            ));
+        }
+        let verdict_in = match &c.verdict_in {
+            None => vec![Profile::Quick, Profile::Full],
+            Some(list) => {
+                let mut out = Vec::new();
+                for p in list {
+                    out.push(Profile::parse(p).ok_or_else(|| {
+                        self.err(
+                            &at("verdict_in"),
+                            format!("{p:?}"),
+                            "a list of `quick` and/or `full`",
+                        )
+                    })?);
+                }
+                out
+            }
+        };
+        Ok(Claim {
+            id: c.id.clone(),
+            metric: c.metric.clone(),
+            paper_value: c.paper_value,
+            unit: c.unit.clone(),
+            step: c.step,
+            tolerance,
+            verdict_in,
+            note: c.note.clone(),
+        })
+    }
+
+    fn tolerance(&self, field: &str, t: &ToleranceLiteral) -> Result<Tolerance, SpecError> {
+        let given = [t.absolute.is_some(), t.relative.is_some(), t.band.is_some()]
+            .iter()
+            .filter(|x| **x)
+            .count();
+        if given != 1 {
+            return Err(self.err(
+                field,
+                format!("{given} kinds of tolerance"),
+                "exactly one of `absolute`, `relative` or `band: [low, high]`",
+            ));
+        }
+        if let Some(a) = t.absolute {
+            if !(a >= 0.0 && a.is_finite()) {
+                return Err(self.err(&format!("{field}.absolute"), a, "a non-negative number"));
+            }
+            return Ok(Tolerance::Absolute(a));
+        }
+        if let Some(r) = t.relative {
+            if !(r >= 0.0 && r.is_finite()) {
+                return Err(self.err(&format!("{field}.relative"), r, "a non-negative fraction"));
+            }
+            return Ok(Tolerance::Relative(r));
+        }
+        let band = t.band.as_ref().expect("one tolerance kind is set");
+        match band.as_slice() {
+            [lo, hi] if lo <= hi && lo.is_finite() && hi.is_finite() => {
+                Ok(Tolerance::Band(*lo, *hi))
+            }
+            _ => Err(self.err(
+                &format!("{field}.band"),
+                format!("{band:?}"),
+                "two finite numbers [low, high] with low <= high",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = include_str!("../../experiments/mu18-paillier-mnist.yaml");
+
+    fn parse(text: &str) -> Result<Spec, SpecError> {
+        parse_spec(Path::new("experiments/x.yaml"), text)
+    }
+
+    #[test]
+    fn the_committed_spec_validates() {
+        let spec = parse(GOOD).unwrap();
+        assert_eq!(spec.kind, ExperimentKind::Mu18Paillier);
+        assert_eq!(spec.settings(Profile::Quick).epochs, Some(3));
+        assert_eq!(spec.settings(Profile::Full).epochs, Some(150));
+        assert!(matches!(spec.scheme, Scheme::Paillier { .. }));
+        assert_eq!(spec.scheme.security(), "112-bit");
+    }
+
+    #[test]
+    fn an_unknown_field_names_file_line_column_and_the_valid_fields() {
+        let text = GOOD.replace("  key_bits: 2048", "  key_bts: 2048");
+        let e = parse(&text).unwrap_err();
+        let line = text.lines().position(|l| l.contains("key_bts")).unwrap() + 1;
+        assert_eq!(e.line, Some(line), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(&format!("experiments/x.yaml:{line}:")),
+            "{msg}"
+        );
+        assert!(msg.contains("key_bts") && msg.contains("key_bits"), "{msg}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_located() {
+        let text = GOOD.replace("seed: 2018", "seed: soon");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(
+            e.line,
+            Some(text.lines().position(|l| l.starts_with("seed:")).unwrap() + 1),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_value_names_the_field_what_was_given_and_what_is_valid() {
+        let text = GOOD.replace("optimizer: adam", "optimizer: adagrad");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "baseline.optimizer");
+        assert_eq!(
+            e.line,
+            Some(text.lines().position(|l| l.contains("adagrad")).unwrap() + 1)
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"adagrad\"") && msg.contains("`adam` or `sgd`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn insecure_key_sizes_are_refused_unless_opted_in() {
+        let text = GOOD.replace("key_bits: 2048", "key_bits: 1024");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "scheme.key_bits");
+        assert!(e.to_string().contains("2048"), "{e}");
+        let opted = text.replace("  mode: djn", "  mode: djn\n  allow_insecure: true");
+        let spec = parse(&opted).unwrap();
+        assert!(spec.scheme.is_insecure());
+        assert!(
+            spec.scheme.security().starts_with("insecure"),
+            "{}",
+            spec.scheme.security()
+        );
+    }
+
+    #[test]
+    fn a_profile_key_size_is_checked_too() {
+        let text = GOOD.replace(
+            "    encrypted_samples: 100",
+            "    encrypted_samples: 100\n    key_bits: 512",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "profiles.quick.key_bits", "{e}");
+    }
+
+    #[test]
+    fn tolerances_need_exactly_one_kind() {
+        let text = GOOD.replace(
+            "tolerance: {absolute: 0}",
+            "tolerance: {absolute: 0, relative: 0.1}",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "claims[2].tolerance", "{e}");
+        assert!(e.line.is_some());
+        let text = GOOD.replace(
+            "band: [92.0, 93.2]}\n    verdict_in: [full]\n    note: \"Best",
+            "band: [93.2, 92.0]}\n    verdict_in: [full]\n    note: \"Best",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "claims[0].tolerance.band", "{e}");
+    }
+
+    #[test]
+    fn tolerance_arithmetic() {
+        assert!(Tolerance::Absolute(0.0).accepts(0.0, 0.0));
+        assert!(!Tolerance::Absolute(0.0).accepts(1.0, 0.0));
+        assert!(Tolerance::Relative(0.1).accepts(105.0, 100.0));
+        assert!(!Tolerance::Relative(0.1).accepts(111.0, 100.0));
+        assert!(Tolerance::Band(92.0, 93.2).accepts(92.0, 92.92));
+        assert!(!Tolerance::Band(92.0, 93.2).accepts(f64::NAN, 92.92));
+    }
+
+    #[test]
+    fn unknown_kinds_and_claims_list_what_is_valid() {
+        let e = parse(&GOOD.replace("kind: mu18-paillier", "kind: mu19")).unwrap_err();
+        assert!(e.to_string().contains("mu18-paillier"), "{e}");
+        let e = parse(&GOOD.replace("id: MU18-collapse", "id: collapse")).unwrap_err();
+        assert_eq!(e.field, "claims[2].id");
+    }
+}
