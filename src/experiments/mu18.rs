@@ -66,6 +66,7 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         baseline: baseline.clone(),
         epochs,
         seed: spec.seed,
+        threads: 1,
     };
     let trained = train(&cfg, &x_train, &y_train, &x_test, &y_test, ctx.progress)?;
     for e in &trained.epochs {

@@ -258,9 +258,9 @@ impl Spec {
             ) => {
                 let lit = PaillierParamsLiteral {
                     key_bits: bits,
-                    ..params.literal()
+                    ..params.to_literal()
                 };
-                let params = PaillierParams::new(lit).map_err(|e| SpecError {
+                let params = PaillierParams::from_literal(&lit).map_err(|e| SpecError {
                     file: self.path.clone(),
                     line: None,
                     column: None,
@@ -546,7 +546,7 @@ impl Validator<'_> {
             mode,
             allow_insecure: s.allow_insecure.unwrap_or(false),
         };
-        PaillierParams::new(lit).map_err(|e| self.err(field, key_bits, e.to_string()))
+        PaillierParams::from_literal(&lit).map_err(|e| self.err(field, key_bits, e.to_string()))
     }
 
     fn scheme(&self, s: &SchemeLiteral) -> Result<Scheme, SpecError> {
