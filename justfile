@@ -67,7 +67,7 @@ bench *args: setup
 # heml against python-paillier (+gmpy2) in the same run, same key size: prints ratios.
 bench-peers: setup
     "{{venv}}/bin/pip" install --quiet phe==1.5.0 gmpy2
-    cargo run --bin heml-peers -- paillier --python "{{venv}}/bin/python"
+    cargo run --bin heml -- peers paillier --python "{{venv}}/bin/python" --key-bits 2048
 
 # cargo fmt and clippy as CI runs them.
 lint: setup

@@ -141,6 +141,24 @@ pub enum Command {
     /// The data sets of the registry: list, download and verify.
     #[command(subcommand)]
     Datasets(DatasetsCommand),
+    /// Time heml against a peer library in the same run, same sizes, and print the ratios.
+    #[command(subcommand)]
+    Peers(PeersCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PeersCommand {
+    /// python-paillier with gmpy2 (install: `just bench-peers`), one thread.
+    Paillier {
+        /// The Python that has `phe` and `gmpy2`.
+        #[arg(long, default_value = ".venv/bin/python")]
+        python: PathBuf,
+        /// The peer's timing script.
+        #[arg(long, default_value = "peers/paillier_peer.py")]
+        script: PathBuf,
+        #[arg(long, default_value_t = 2048)]
+        key_bits: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -288,6 +306,29 @@ fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Datasets(cmd) => datasets(&g, &progress, cmd),
+        Command::Peers(PeersCommand::Paillier {
+            python,
+            script,
+            key_bits,
+        }) => {
+            progress.println(format!(
+                "timing python-paillier and heml at {key_bits} bits, one thread..."
+            ));
+            let report = crate::peers::paillier(&python, &script, key_bits)?;
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            let path = g
+                .results
+                .join("peers")
+                .join(format!("paillier-{key_bits}-{stamp}.json"));
+            crate::results::write_atomic(&path, &serde_json::to_vec_pretty(&report)?)?;
+            if g.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+                println!("written to {}", path.display());
+            }
+            Ok(0)
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod data;
 pub mod experiments;
 pub mod he;
+pub mod peers;
 pub mod plain;
 pub mod progress;
 pub mod report;

@@ -35,7 +35,7 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         .baseline
         .clone()
         .context("this experiment needs a `baseline` section")?;
-    let scheme = spec.scheme_for(ctx.profile)?;
+    let scheme = spec.scheme_for(ctx.profile).clone();
     let unit = spec.dataset.unit_scale;
 
     let mnist = load_mnist(ctx.data).context("loading MNIST")?;

@@ -1,0 +1,289 @@
+//! Peer comparisons measured side by side in one run: the same operations at
+//! the same sizes in heml and in a peer library, reported as ratios.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
+
+use crate::he::paillier::{
+    EncodedMatrix, EncodedNumber, EncryptedNumber, EncryptionMode, PaillierParams, WeightEncoding,
+    generate_keypair,
+};
+
+/// One operation timed in both libraries.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerRow {
+    pub operation: String,
+    pub heml_s: f64,
+    pub peer_s: f64,
+    /// peer time / heml time: how many times faster heml is.
+    pub speedup: f64,
+    /// The target speedup, when it names one.
+    pub target: Option<f64>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerReport {
+    pub peer: String,
+    pub peer_details: serde_json::Value,
+    pub key_bits: u32,
+    pub threads: u32,
+    pub rows: Vec<PeerRow>,
+}
+
+impl PeerReport {
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "heml vs {} ({}-bit keys, {} thread, medians)\n{:<34} {:>12} {:>12} {:>9} {:>8}  note\n",
+            self.peer,
+            self.key_bits,
+            self.threads,
+            "operation",
+            "heml",
+            "peer",
+            "speedup",
+            "target"
+        );
+        for r in &self.rows {
+            let target = match r.target {
+                Some(t) if r.speedup >= t => format!("{t}x ok"),
+                Some(t) => format!("{t}x MISS"),
+                None => "-".into(),
+            };
+            s += &format!(
+                "{:<34} {:>12} {:>12} {:>8.1}x {:>8}  {}\n",
+                r.operation,
+                fmt_s(r.heml_s),
+                fmt_s(r.peer_s),
+                r.speedup,
+                target,
+                r.note
+            );
+        }
+        s
+    }
+}
+
+fn fmt_s(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.3} ms", s * 1e3)
+    } else {
+        format!("{:.1} us", s * 1e6)
+    }
+}
+
+/// Median wall time of `f` over `n` runs, in seconds.
+fn median_s(n: usize, mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..n.max(1))
+        .map(|_| {
+            let t0 = Instant::now();
+            f();
+            t0.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+/// python-paillier (with gmpy2) against heml, one thread, same key size and
+/// the same workload: one pixel k/255, a 784-pixel image, a 10x784 layer of
+/// weights uniform in [-0.5, 0.5] with python-paillier's default encoding.
+pub fn paillier(python: &Path, script: &Path, key_bits: u32) -> Result<PeerReport> {
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args([
+            "--key-bits",
+            &key_bits.to_string(),
+            "--repeats",
+            "7",
+            "--heavy-repeats",
+            "1",
+        ])
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "the python-paillier peer failed (install it with `just bench-peers`): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let peer: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("parsing the peer's JSON")?;
+    let p = |k: &str| -> Result<f64> {
+        peer[k]["median"]
+            .as_f64()
+            .with_context(|| format!("the peer's JSON lacks {k}.median"))
+    };
+
+    // The same workload in heml, on this thread.
+    let djn = generate_keypair(&PaillierParams::new(key_bits, EncryptionMode::Djn)?)?;
+    let std_kp = generate_keypair(&PaillierParams::new(key_bits, EncryptionMode::Standard)?)?;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let pixels: Vec<f64> = (0..784)
+        .map(|_| (next() * 256.0).floor().min(255.0) / 255.0)
+        .collect();
+    let weights: Vec<f64> = (0..10 * 784).map(|_| next() - 0.5).collect();
+    let pixel = pixels[1];
+
+    let keygen = median_s(3, || {
+        black_box(
+            generate_keypair(&PaillierParams::new(key_bits, EncryptionMode::Djn).unwrap()).unwrap(),
+        );
+    });
+    let enc_djn = median_s(50, || {
+        black_box(djn.public.encrypt_f64(black_box(pixel)).unwrap());
+    });
+    let enc_std = median_s(15, || {
+        black_box(std_kp.public.encrypt_f64(black_box(pixel)).unwrap());
+    });
+    let offline = median_s(50, || {
+        black_box(djn.public.fresh_randomiser().unwrap());
+    });
+    let r = djn.public.fresh_randomiser()?;
+    let online = median_s(200, || {
+        let e = EncodedNumber::encode_f64(&djn.public, black_box(pixel)).unwrap();
+        black_box(
+            djn.public
+                .raw_encrypt_with_randomiser(e.encoding(), &r)
+                .unwrap(),
+        );
+    });
+    let image_s = median_s(3, || {
+        black_box(
+            pixels
+                .iter()
+                .map(|&x| djn.public.encrypt_f64(x).unwrap())
+                .collect::<Vec<_>>(),
+        );
+    });
+    let image: Vec<EncryptedNumber> = pixels
+        .iter()
+        .map(|&x| djn.public.encrypt_f64(x))
+        .collect::<Result<_, _>>()?;
+    let matrix = EncodedMatrix::encode_f64(10, 784, &weights, WeightEncoding::PythonDefault)?;
+    let layer_s = median_s(3, || {
+        black_box(matrix.apply(&image).unwrap());
+    });
+    // The layer's result must be the float result, as python's is.
+    let outputs = matrix.apply(&image)?;
+    let mut max_err = 0.0f64;
+    for (r, o) in outputs.iter().enumerate() {
+        let plain: f64 = weights[r * 784..(r + 1) * 784]
+            .iter()
+            .zip(&pixels)
+            .map(|(w, x)| w * x)
+            .sum();
+        max_err = max_err.max((djn.secret.decrypt_f64(o)? - plain).abs());
+    }
+    if max_err > 1e-9 {
+        bail!("heml's 10x784 layer is off by {max_err} against float arithmetic");
+    }
+    let ct = djn.public.encrypt_f64(pixel)?;
+    let ct2 = djn.public.encrypt_f64(pixels[2])?;
+    let decrypt = median_s(50, || {
+        black_box(djn.secret.decrypt_f64(black_box(&ct)).unwrap());
+    });
+    let add = median_s(500, || {
+        black_box(ct.add(black_box(&ct2)).unwrap());
+    });
+    let mul = median_s(50, || {
+        black_box(ct.mul_f64(black_box(weights[0])).unwrap());
+    });
+
+    let row = |op: &str, heml_s: f64, peer_s: f64, target: Option<f64>, note: &str| PeerRow {
+        operation: op.into(),
+        heml_s,
+        peer_s,
+        speedup: peer_s / heml_s,
+        target,
+        note: note.into(),
+    };
+    let rows = vec![
+        row(
+            "keygen",
+            keygen,
+            p("keygen_s")?,
+            None,
+            "heml: DJN key (h_s and its fixed-base table included)",
+        ),
+        row(
+            "encrypt one (DJN, fixed-base)",
+            enc_djn,
+            p("encrypt_one_s")?,
+            Some(20.0),
+            "heml's default mode",
+        ),
+        row(
+            "encrypt one (standard r^n)",
+            enc_std,
+            p("encrypt_one_s")?,
+            None,
+            "the same algorithm as python-paillier",
+        ),
+        row(
+            "encrypt one, online (pool)",
+            online,
+            p("encrypt_one_s")?,
+            Some(20.0),
+            "randomiser precomputed offline",
+        ),
+        row(
+            "  offline: one randomiser",
+            offline,
+            p("encrypt_one_s")?,
+            None,
+            "h_s^a with the fixed-base table",
+        ),
+        row(
+            "encrypt image (784 px, DJN)",
+            image_s,
+            p("encrypt_image_784_s")?,
+            Some(20.0),
+            "",
+        ),
+        row(
+            "10x784 layer",
+            layer_s,
+            p("layer_10x784_s")?,
+            Some(10.0),
+            &format!(
+                "multi-exponentiation, {}-bit weight mantissas; max error vs f64 {max_err:.1e}",
+                matrix.max_mantissa_bits()
+            ),
+        ),
+        row(
+            "decrypt one",
+            decrypt,
+            p("decrypt_one_s")?,
+            Some(2.0),
+            "CRT",
+        ),
+        row("add", add, p("add_one_s")?, None, ""),
+        row("multiply by float", mul, p("mul_scalar_one_s")?, None, ""),
+    ];
+    let name = format!(
+        "python-paillier {} + gmpy2 {}",
+        peer["phe_version"].as_str().unwrap_or("?"),
+        peer["gmpy2_version"].as_str().unwrap_or("?")
+    );
+    Ok(PeerReport {
+        peer: name,
+        peer_details: peer,
+        key_bits,
+        threads: 1,
+        rows,
+    })
+}
