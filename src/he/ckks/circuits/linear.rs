@@ -1,0 +1,560 @@
+//! Encrypted linear algebra: sums of slots, inner products, and plaintext-matrix
+//! times encrypted-vector products by the diagonal method (Halevi-Shoup, CRYPTO
+//! 2014) with baby-step giant-step and hoisted baby rotations (Halevi-Shoup,
+//! "Faster homomorphic linear transformations in HElib", CRYPTO 2018).
+//!
+//! Layout. A vector of length n <= slots is encrypted replicated with period
+//! p = next_pow2(max(rows, cols)): slot i holds x[i mod p] (zero beyond n), so a
+//! rotation by k < p reads x[(i + k) mod p]. The output comes back in the same
+//! layout with period p. Matrices larger than the slot count use blocks of
+//! `slots` x `slots`, one ciphertext per block of the vector.
+
+use super::{CircuitError, CkksBackend, Result};
+
+/// Rotate-and-add: every slot i ends up with sum_{k < n} x[i + k]; n a power of
+/// two <= slots (n = slots: the total in every slot).
+pub fn sum_slots<B: CkksBackend>(b: &B, ct: &B::Ct, n: usize) -> Result<B::Ct> {
+    if !n.is_power_of_two() || n > b.params().slots() {
+        return Err(CircuitError::Shape(format!(
+            "sum over {n} slots: need a power of two <= {}",
+            b.params().slots()
+        )));
+    }
+    let mut acc = ct.clone();
+    let mut k = 1;
+    while k < n {
+        let r = b.rotate(&acc, k as i64)?;
+        acc = b.add(&acc, &r)?;
+        k *= 2;
+    }
+    Ok(acc)
+}
+
+/// <x, y> over the first n slots (n a power of two), in every slot; one level.
+pub fn inner_product<B: CkksBackend>(b: &B, x: &B::Ct, y: &B::Ct, n: usize) -> Result<B::Ct> {
+    let prod = b.rescale(&b.mul_relin(x, y)?)?;
+    sum_slots(b, &prod, n)
+}
+
+/// <x, w> for plaintext weights w (zero-padded to n, a power of two); one level.
+/// The weights are encoded at q_level so the scale comes back unchanged.
+pub fn inner_product_plain<B: CkksBackend>(b: &B, x: &B::Ct, w: &[f64], n: usize) -> Result<B::Ct> {
+    let scale = b.params().q(b.level(x)) as f64;
+    let prod = b.rescale(&b.mul_values_at_scale(x, w, scale)?)?;
+    sum_slots(b, &prod, n)
+}
+
+/// SIMD batching of many samples, feature-major: ciphertext j holds feature j of
+/// up to `slots` samples (sample s in slot s). y_r = sum_j M[r][j] x_j needs no
+/// rotation: constant products at scale q_l, summed, then one rescale per output.
+pub fn batched_matrix_vector<B: CkksBackend>(
+    b: &B,
+    matrix: &[Vec<f64>],
+    features: &[B::Ct],
+) -> Result<Vec<B::Ct>> {
+    if features.is_empty() || matrix.iter().any(|r| r.len() != features.len()) {
+        return Err(CircuitError::Shape(format!(
+            "matrix rows must have one weight per feature ciphertext ({})",
+            features.len()
+        )));
+    }
+    let level = b.level(&features[0]);
+    let scale = b.params().q(level) as f64;
+    matrix
+        .iter()
+        .map(|row| {
+            let mut acc: Option<B::Ct> = None;
+            for (w, x) in row.iter().zip(features) {
+                let t = b.mul_const_at_scale(x, *w, scale)?;
+                acc = Some(match acc {
+                    None => t,
+                    Some(a) => b.add(&a, &t)?,
+                });
+            }
+            b.rescale(&acc.expect("non-empty"))
+        })
+        .collect()
+}
+
+/// Repeats `x` (zero-padded to `period`) across `slots` slots.
+pub fn replicate(x: &[f64], period: usize, slots: usize) -> Vec<f64> {
+    (0..slots)
+        .map(|i| x.get(i % period).copied().unwrap_or(0.0))
+        .collect()
+}
+
+fn transpose(matrix: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+    let rows = matrix.len();
+    let cols = matrix.first().map_or(0, Vec::len);
+    if matrix.iter().any(|r| r.len() != cols) {
+        return Err(CircuitError::Shape("matrix must be rectangular".into()));
+    }
+    Ok((0..cols)
+        .map(|j| (0..rows).map(|i| matrix[i][j]).collect())
+        .collect())
+}
+
+/// A diagonal index k and its values over all slots.
+type Diagonal = (usize, Vec<f64>);
+
+/// A plaintext matrix prepared for products with encrypted vectors.
+#[derive(Clone, Debug)]
+pub struct LinearTransform {
+    rows: usize,
+    cols: usize,
+    slots: usize,
+    /// Period of the layout (power of two <= slots); `slots` in block mode.
+    period: usize,
+    baby: usize,
+    /// blocks[r][c]: for each non-zero diagonal k, the giant-step pre-rotated
+    /// diagonal values over all slots.
+    blocks: Vec<Vec<Vec<Diagonal>>>,
+    /// For the packed method: slot i p + j holds M[i][j].
+    packed: Option<Vec<f64>>,
+}
+
+/// How a `LinearTransform` computes its product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Diagonals with baby-step giant-step: output in the input's replicated
+    /// layout (chainable), about 2 sqrt(p) rotations.
+    Diagonal,
+    /// The whole matrix in one plaintext (rows * p <= slots): one product, then
+    /// log2(p) rotate-and-adds after the rescale, at the lower level. Output y_i
+    /// sits in slot i p (strided), the other slots hold partial sums.
+    Packed,
+}
+
+impl LinearTransform {
+    /// y = M x for an encrypted x; `matrix` is row-major, rows x cols.
+    pub fn matrix_vector(matrix: &[Vec<f64>], slots: usize) -> Result<Self> {
+        let rows = matrix.len();
+        let cols = matrix.first().map_or(0, Vec::len);
+        if rows == 0 || cols == 0 || matrix.iter().any(|r| r.len() != cols) {
+            return Err(CircuitError::Shape(
+                "matrix must be non-empty and rectangular".into(),
+            ));
+        }
+        let period = rows.max(cols).next_power_of_two().min(slots);
+        let row_blocks = rows.div_ceil(period);
+        let col_blocks = cols.div_ceil(period);
+        let baby = (period as f64).sqrt().ceil() as usize;
+        let baby = baby.next_power_of_two().min(period);
+        let mut blocks = Vec::with_capacity(row_blocks);
+        for rb in 0..row_blocks {
+            let mut row = Vec::with_capacity(col_blocks);
+            for cb in 0..col_blocks {
+                let entry = |i: usize, j: usize| {
+                    matrix
+                        .get(rb * period + i)
+                        .and_then(|r| r.get(cb * period + j))
+                        .copied()
+                        .unwrap_or(0.0)
+                };
+                let mut diags = Vec::new();
+                for k in 0..period {
+                    let diag: Vec<f64> = (0..period).map(|i| entry(i, (i + k) % period)).collect();
+                    if diag.iter().all(|&v| v == 0.0) {
+                        continue;
+                    }
+                    // Pre-rotate right by the giant step so the giant rotation can
+                    // be applied after the inner sum.
+                    let giant = (k / baby) * baby;
+                    let full: Vec<f64> = (0..slots)
+                        .map(|i| diag[(i + slots - giant % slots) % period])
+                        .collect();
+                    diags.push((k, full));
+                }
+                row.push(diags);
+            }
+            blocks.push(row);
+        }
+        Ok(Self {
+            rows,
+            cols,
+            slots,
+            period,
+            baby,
+            blocks,
+            packed: None,
+        })
+    }
+
+    /// y = M x by the packed method (see `Method::Packed`); needs
+    /// rows * next_pow2(cols) <= slots.
+    pub fn matrix_vector_packed(matrix: &[Vec<f64>], slots: usize) -> Result<Self> {
+        let rows = matrix.len();
+        let cols = matrix.first().map_or(0, Vec::len);
+        if rows == 0 || cols == 0 || matrix.iter().any(|r| r.len() != cols) {
+            return Err(CircuitError::Shape(
+                "matrix must be non-empty and rectangular".into(),
+            ));
+        }
+        let period = cols.next_power_of_two();
+        if rows * period > slots {
+            return Err(CircuitError::Shape(format!(
+                "packed method needs rows * next_pow2(cols) = {} <= {slots} slots; use the diagonal method",
+                rows * period
+            )));
+        }
+        let mut w = vec![0.0; rows * period];
+        for (i, r) in matrix.iter().enumerate() {
+            w[i * period..i * period + cols].copy_from_slice(r);
+        }
+        Ok(Self {
+            rows,
+            cols,
+            slots,
+            period,
+            baby: 1,
+            blocks: Vec::new(),
+            packed: Some(w),
+        })
+    }
+
+    /// y^T = x^T M by the packed method.
+    pub fn vector_matrix_packed(matrix: &[Vec<f64>], slots: usize) -> Result<Self> {
+        Self::matrix_vector_packed(&transpose(matrix)?, slots)
+    }
+
+    pub fn method(&self) -> Method {
+        if self.packed.is_some() {
+            Method::Packed
+        } else {
+            Method::Diagonal
+        }
+    }
+
+    /// y^T = x^T M for an encrypted x (TenSEAL's `mm` / `vm`): M^T x.
+    pub fn vector_matrix(matrix: &[Vec<f64>], slots: usize) -> Result<Self> {
+        Self::matrix_vector(&transpose(matrix)?, slots)
+    }
+
+    pub fn period(&self) -> usize {
+        self.period
+    }
+
+    pub fn input_blocks(&self) -> usize {
+        self.cols.div_ceil(self.period)
+    }
+
+    pub fn output_blocks(&self) -> usize {
+        self.rows.div_ceil(self.period)
+    }
+
+    /// The slot vectors to encrypt for an input of length cols.
+    pub fn pack_input(&self, x: &[f64]) -> Result<Vec<Vec<f64>>> {
+        if x.len() != self.cols {
+            return Err(CircuitError::Shape(format!(
+                "input of length {}, the matrix has {} columns",
+                x.len(),
+                self.cols
+            )));
+        }
+        Ok((0..self.input_blocks())
+            .map(|c| {
+                let end = ((c + 1) * self.period).min(self.cols);
+                replicate(&x[c * self.period..end], self.period, self.slots)
+            })
+            .collect())
+    }
+
+    /// The output vector (length rows) from the decrypted output blocks.
+    pub fn unpack_output(&self, blocks: &[Vec<f64>]) -> Vec<f64> {
+        if self.packed.is_some() {
+            return (0..self.rows).map(|i| blocks[0][i * self.period]).collect();
+        }
+        (0..self.rows)
+            .map(|i| blocks[i / self.period][i % self.period])
+            .collect()
+    }
+
+    /// Rotation steps this transform uses (for Galois key generation).
+    pub fn rotation_steps(&self) -> Vec<i64> {
+        if self.packed.is_some() {
+            return (0..self.period.trailing_zeros())
+                .map(|i| 1i64 << i)
+                .collect();
+        }
+        let mut steps: Vec<i64> = Vec::new();
+        for row in &self.blocks {
+            for diags in row {
+                for (k, _) in diags {
+                    steps.push((k % self.baby) as i64);
+                    steps.push(((k / self.baby) * self.baby) as i64);
+                }
+            }
+        }
+        steps.retain(|&s| s != 0);
+        steps.sort_unstable();
+        steps.dedup();
+        steps
+    }
+
+    /// y = M x: one level (plaintext products at scale q_l, one rescale per
+    /// output block). Baby rotations are hoisted per input block.
+    pub fn apply<B: CkksBackend>(&self, b: &B, x: &[B::Ct]) -> Result<Vec<B::Ct>> {
+        let level = x.first().map_or(0, |c| b.level(c));
+        let prepared = self.prepare(b, level)?;
+        self.apply_prepared(b, &prepared, x)
+    }
+
+    /// Encodes every diagonal (or the packed matrix) once for inputs at `level`,
+    /// at scale q_level so the product comes back at the input's scale after
+    /// the rescale. Reuse the result across inputs: encoding dominates otherwise.
+    pub fn prepare<B: CkksBackend>(&self, b: &B, level: usize) -> Result<PreparedTransform<B::Pt>> {
+        if b.params().slots() != self.slots {
+            return Err(CircuitError::Shape(
+                "transform built for another slot count".into(),
+            ));
+        }
+        let scale = b.params().q(level) as f64;
+        if let Some(w) = &self.packed {
+            return Ok(PreparedTransform {
+                level,
+                packed: Some(b.encode_values(w, scale, level)?),
+                blocks: Vec::new(),
+            });
+        }
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|diags| {
+                        diags
+                            .iter()
+                            .map(|(k, d)| Ok((*k, b.encode_values(d, scale, level)?)))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PreparedTransform {
+            level,
+            packed: None,
+            blocks,
+        })
+    }
+
+    /// y = M x with pre-encoded plaintexts: one level (plaintext products, one
+    /// rescale per output block). Baby rotations are hoisted per input block.
+    pub fn apply_prepared<B: CkksBackend>(
+        &self,
+        b: &B,
+        prepared: &PreparedTransform<B::Pt>,
+        x: &[B::Ct],
+    ) -> Result<Vec<B::Ct>> {
+        if x.len() != self.input_blocks() {
+            return Err(CircuitError::Shape(format!(
+                "{} input ciphertexts, expected {}",
+                x.len(),
+                self.input_blocks()
+            )));
+        }
+        if let Some(c) = x.iter().find(|c| b.level(c) != prepared.level) {
+            return Err(crate::he::ckks::error::CkksError::LevelMismatch {
+                expected: prepared.level,
+                found: b.level(c),
+            }
+            .into());
+        }
+        if let Some(w) = &prepared.packed {
+            let prod = b.rescale(&b.mul_plain(&x[0], w)?)?;
+            return Ok(vec![sum_slots(b, &prod, self.period)?]);
+        }
+        let baby_steps: Vec<i64> = (0..self.baby as i64).collect();
+        let babies: Vec<Vec<B::Ct>> = x
+            .iter()
+            .map(|ct| b.rotate_hoisted(ct, &baby_steps))
+            .collect::<Result<_>>()?;
+        let giants = self.period.div_ceil(self.baby);
+        let mut out = Vec::with_capacity(self.output_blocks());
+        for row in &prepared.blocks {
+            let mut total: Option<B::Ct> = None;
+            for gi in 0..giants {
+                let mut inner: Option<B::Ct> = None;
+                for (cb, diags) in row.iter().enumerate() {
+                    for (k, pt) in diags.iter().filter(|(k, _)| k / self.baby == gi) {
+                        let term = b.mul_plain(&babies[cb][k % self.baby], pt)?;
+                        inner = Some(match inner {
+                            None => term,
+                            Some(acc) => b.add(&acc, &term)?,
+                        });
+                    }
+                }
+                if let Some(inner) = inner {
+                    let rotated = b.rotate(&inner, (gi * self.baby) as i64)?;
+                    total = Some(match total {
+                        None => rotated,
+                        Some(acc) => b.add(&acc, &rotated)?,
+                    });
+                }
+            }
+            let total = match total {
+                Some(t) => t,
+                // An all-zero block row: zero times the input, at the same scale.
+                None => {
+                    b.mul_values_at_scale(&x[0], &[0.0], b.params().q(prepared.level) as f64)?
+                }
+            };
+            out.push(b.rescale(&total)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A `LinearTransform`'s plaintexts encoded for one input level.
+pub struct PreparedTransform<P> {
+    level: usize,
+    packed: Option<P>,
+    blocks: Vec<Vec<Vec<(usize, P)>>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::he::ckks::circuits::dry_run::DryRun;
+    use crate::he::ckks::tests::ctx;
+    use proptest::prelude::*;
+
+    fn matrix(rows: usize, cols: usize, seed: u64) -> Vec<Vec<f64>> {
+        (0..rows)
+            .map(|i| {
+                (0..cols)
+                    .map(|j| (((i * 31 + j * 17) as u64 ^ seed) % 97) as f64 / 97.0 - 0.5)
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn check(m: &[Vec<f64>], x: &[f64], vector_matrix: bool) -> f64 {
+        let c = ctx();
+        let slots = c.params.slots();
+        let lt = if vector_matrix {
+            LinearTransform::vector_matrix(m, slots).unwrap()
+        } else {
+            LinearTransform::matrix_vector(m, slots).unwrap()
+        };
+        let cts: Vec<_> = lt
+            .pack_input(x)
+            .unwrap()
+            .iter()
+            .map(|v| c.encryptor.encrypt_real(v).unwrap())
+            .collect();
+        let out = lt.apply(&c.evaluator, &cts).unwrap();
+        assert!(out.iter().all(|o| o.level() == cts[0].level() - 1));
+        let dec: Vec<Vec<f64>> = out.iter().map(|o| c.decryptor.decrypt_real(o)).collect();
+        let y = lt.unpack_output(&dec);
+        let expected: Vec<f64> = if vector_matrix {
+            (0..m[0].len())
+                .map(|j| (0..m.len()).map(|i| x[i] * m[i][j]).sum())
+                .collect()
+        } else {
+            m.iter()
+                .map(|r| r.iter().zip(x).map(|(a, b)| a * b).sum())
+                .collect()
+        };
+        assert_eq!(y.len(), expected.len());
+        y.iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(6))]
+        #[test]
+        fn matrix_vector_matches_plain(rows in 1usize..40, cols in 1usize..40, seed in any::<u64>(), vm in any::<bool>()) {
+            let m = matrix(rows, cols, seed);
+            let n = if vm { rows } else { cols };
+            let x: Vec<f64> = (0..n).map(|i| ((i as f64) * 0.7).cos()).collect();
+            let err = check(&m, &x, vm);
+            prop_assert!(err < 1e-5, "error {}", err);
+        }
+    }
+
+    #[test]
+    fn packed_method_matches_plain() {
+        let c = ctx();
+        let slots = c.params.slots();
+        let m = matrix(12, 20, 3);
+        let x: Vec<f64> = (0..12).map(|i| ((i as f64) * 0.4).sin()).collect();
+        let lt = LinearTransform::vector_matrix_packed(&m, slots).unwrap();
+        assert_eq!(lt.method(), Method::Packed);
+        let cts: Vec<_> = lt
+            .pack_input(&x)
+            .unwrap()
+            .iter()
+            .map(|v| c.encryptor.encrypt_real(v).unwrap())
+            .collect();
+        let out = lt.apply(&c.evaluator, &cts).unwrap();
+        let y = lt.unpack_output(&[c.decryptor.decrypt_real(&out[0])]);
+        for (j, yj) in y.iter().enumerate() {
+            let expected: f64 = (0..12).map(|i| x[i] * m[i][j]).sum();
+            assert!((yj - expected).abs() < 1e-5);
+        }
+        assert!(LinearTransform::matrix_vector_packed(&matrix(40, 40, 1), slots).is_err());
+    }
+
+    #[test]
+    fn larger_than_slots_uses_blocks() {
+        let slots = ctx().params.slots();
+        let m = matrix(slots + 3, 2 * slots + 1, 5);
+        let x: Vec<f64> = (0..2 * slots + 1)
+            .map(|i| ((i as f64) * 0.3).sin())
+            .collect();
+        assert!(check(&m, &x, false) < 1e-4);
+    }
+
+    #[test]
+    fn batched_samples() {
+        let c = ctx();
+        let slots = c.params.slots();
+        let m = matrix(3, 4, 9);
+        let samples: Vec<Vec<f64>> = (0..slots)
+            .map(|s| (0..4).map(|j| ((s * 4 + j) as f64 * 0.1).cos()).collect())
+            .collect();
+        let features: Vec<_> = (0..4)
+            .map(|j| {
+                let v: Vec<f64> = samples.iter().map(|x| x[j]).collect();
+                c.encryptor.encrypt_real(&v).unwrap()
+            })
+            .collect();
+        let out = batched_matrix_vector(&c.evaluator, &m, &features).unwrap();
+        for (r, ct) in out.iter().enumerate() {
+            let dec = c.decryptor.decrypt_real(ct);
+            for (s, x) in samples.iter().enumerate() {
+                let expected: f64 = m[r].iter().zip(x).map(|(a, b)| a * b).sum();
+                assert!((dec[s] - expected).abs() < 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn sums_and_inner_products() {
+        let c = ctx();
+        let a: Vec<f64> = (0..16).map(|i| i as f64 / 16.0).collect();
+        let w: Vec<f64> = (0..16).map(|i| 1.0 - i as f64 / 32.0).collect();
+        let expected: f64 = a.iter().zip(&w).map(|(x, y)| x * y).sum();
+        let x = c.encryptor.encrypt_real(&a).unwrap();
+        let y = c.encryptor.encrypt_real(&w).unwrap();
+        let ip = c
+            .decryptor
+            .decrypt_real(&inner_product(&c.evaluator, &x, &y, 16).unwrap());
+        assert!((ip[0] - expected).abs() < 1e-6);
+        let ipp = c
+            .decryptor
+            .decrypt_real(&inner_product_plain(&c.evaluator, &x, &w, 16).unwrap());
+        assert!((ipp[0] - expected).abs() < 1e-6);
+        let total: f64 = a.iter().sum();
+        let s = c
+            .decryptor
+            .decrypt_real(&sum_slots(&c.evaluator, &x, c.params.slots()).unwrap());
+        assert!(s.iter().all(|v| (v - total).abs() < 1e-6));
+        let dry = DryRun::new(c.params.clone());
+        let sim = inner_product(&dry, &dry.fresh(), &dry.fresh(), 16).unwrap();
+        assert_eq!(sim.level, c.params.max_level() - 1);
+        assert_eq!(dry.rotation_steps(), vec![1, 2, 4, 8]);
+    }
+}

@@ -1,0 +1,8 @@
+//! Modular and polynomial arithmetic: word-size Z_q, NTT-friendly primes, the
+//! negacyclic NTT, RNS polynomials and the samplers RLWE needs.
+pub mod ntt;
+pub mod poly;
+pub mod primes;
+pub mod rns;
+pub mod sampling;
+pub mod zq;

@@ -1,0 +1,285 @@
+//! Negacyclic number-theoretic transform over Z_q[X]/(X^N + 1).
+//!
+//! Forward: Cooley-Tukey with powers of a primitive 2N-th root psi in bit-reversed
+//! order, merged with the negacyclic twist; inverse: Gentleman-Sande
+//! (P. Longa and M. Naehrig, "Speeding up the NTT...", CANS 2016, Algorithms 1-2).
+//! Butterflies are lazy in Harvey's sense: values stay in [0, 4q) inside the forward
+//! transform and in [0, 2q) inside the inverse, with one final reduction.
+//!
+//! The forward output at index j is the evaluation a(psi^(2 brev(j) + 1)).
+
+use super::primes::minimal_primitive_root;
+use super::zq::Modulus;
+
+/// Bit reversal of the low `bits` bits of `x`.
+#[inline]
+pub fn bit_reverse(x: usize, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        x.reverse_bits() >> (usize::BITS - bits)
+    }
+}
+
+/// Precomputed twiddles for one prime and one ring degree.
+#[derive(Clone, Debug)]
+pub struct NttTable {
+    q: Modulus,
+    n: usize,
+    log_n: u32,
+    psi: u64,
+    /// psi^brev(k), k < N, with Shoup constants.
+    roots: Vec<u64>,
+    roots_shoup: Vec<u64>,
+    /// psi^-brev(k), k < N, with Shoup constants.
+    inv_roots: Vec<u64>,
+    inv_roots_shoup: Vec<u64>,
+    n_inv: u64,
+    n_inv_shoup: u64,
+    /// psi^-brev(1) / N, for the merged last inverse stage.
+    last_inv_root_n: u64,
+    last_inv_root_n_shoup: u64,
+}
+
+impl NttTable {
+    /// Tables for `q` (prime, q = 1 mod 2n) and a power-of-two `n`; None otherwise.
+    pub fn new(q: Modulus, n: usize) -> Option<Self> {
+        if !n.is_power_of_two() || n < 2 {
+            return None;
+        }
+        let psi = minimal_primitive_root(&q, n)?;
+        let psi_inv = q.inv(psi)?;
+        let log_n = n.trailing_zeros();
+        let mut roots = vec![0; n];
+        let mut inv_roots = vec![0; n];
+        let (mut p, mut pi) = (1u64, 1u64);
+        for k in 0..n {
+            let r = bit_reverse(k, log_n);
+            roots[r] = p;
+            inv_roots[r] = pi;
+            p = q.mul(p, psi);
+            pi = q.mul(pi, psi_inv);
+        }
+        let roots_shoup = roots.iter().map(|&w| q.shoup(w)).collect();
+        let inv_roots_shoup = inv_roots.iter().map(|&w| q.shoup(w)).collect();
+        let n_inv = q.inv(n as u64)?;
+        let last_inv_root_n = q.mul(inv_roots[1], n_inv);
+        Some(Self {
+            q,
+            n,
+            log_n,
+            psi,
+            roots,
+            roots_shoup,
+            inv_roots,
+            inv_roots_shoup,
+            n_inv,
+            n_inv_shoup: q.shoup(n_inv),
+            last_inv_root_n,
+            last_inv_root_n_shoup: q.shoup(last_inv_root_n),
+        })
+    }
+
+    pub fn modulus(&self) -> &Modulus {
+        &self.q
+    }
+
+    pub fn degree(&self) -> usize {
+        self.n
+    }
+
+    pub fn log_degree(&self) -> u32 {
+        self.log_n
+    }
+
+    /// The primitive 2N-th root used.
+    pub fn psi(&self) -> u64 {
+        self.psi
+    }
+
+    /// In-place forward transform; input in [0, q) (any values below 4q work),
+    /// output in [0, q).
+    pub fn forward(&self, a: &mut [u64]) {
+        self.forward_lazy(a);
+        let q = self.q.value();
+        let two_q = 2 * q;
+        for x in a.iter_mut() {
+            let mut v = *x;
+            if v >= two_q {
+                v -= two_q;
+            }
+            if v >= q {
+                v -= q;
+            }
+            *x = v;
+        }
+    }
+
+    /// Forward transform leaving values in [0, 4q); input below 4q.
+    pub fn forward_lazy(&self, a: &mut [u64]) {
+        assert_eq!(a.len(), self.n, "NTT input length");
+        let q = self.q;
+        let two_q = 2 * q.value();
+        let n = self.n;
+        let mut t = n >> 1;
+        let mut m = 1;
+        while m < n {
+            let roots = &self.roots[m..2 * m];
+            let shoup = &self.roots_shoup[m..2 * m];
+            if t == 1 {
+                for ((pair, &w), &ws) in a.chunks_exact_mut(2).zip(roots).zip(shoup) {
+                    let mut u = pair[0];
+                    if u >= two_q {
+                        u -= two_q;
+                    }
+                    let v = q.mul_shoup_lazy(pair[1], w, ws);
+                    pair[0] = u + v;
+                    pair[1] = u + two_q - v;
+                }
+            } else {
+                for ((block, &w), &ws) in a.chunks_exact_mut(2 * t).zip(roots).zip(shoup) {
+                    let (lo, hi) = block.split_at_mut(t);
+                    for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
+                        let mut u = *x;
+                        if u >= two_q {
+                            u -= two_q;
+                        }
+                        let v = q.mul_shoup_lazy(*y, w, ws);
+                        *x = u + v;
+                        *y = u + two_q - v;
+                    }
+                }
+            }
+            m <<= 1;
+            t >>= 1;
+        }
+    }
+
+    /// In-place inverse transform; input in [0, 2q), output in [0, q).
+    pub fn inverse(&self, a: &mut [u64]) {
+        assert_eq!(a.len(), self.n, "NTT input length");
+        let q = self.q;
+        let two_q = 2 * q.value();
+        let n = self.n;
+        let mut t = 1;
+        let mut h = n >> 1;
+        while h >= 1 {
+            let roots = &self.inv_roots[h..2 * h];
+            let shoup = &self.inv_roots_shoup[h..2 * h];
+            if t == 1 {
+                for ((pair, &w), &ws) in a.chunks_exact_mut(2).zip(roots).zip(shoup) {
+                    let (u, v) = (pair[0], pair[1]);
+                    let s = u + v;
+                    pair[0] = if s >= two_q { s - two_q } else { s };
+                    pair[1] = q.mul_shoup_lazy(u + two_q - v, w, ws);
+                }
+            } else if h == 1 {
+                // Last stage merged with the multiplication by 1/N:
+                // x' = (u + v) / N, y' = (u - v) w / N with w / N precomputed.
+                let (lo, hi) = a.split_at_mut(t);
+                let (wn, wns) = (self.last_inv_root_n, self.last_inv_root_n_shoup);
+                for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
+                    let (u, v) = (*x, *y);
+                    *x = q.mul_shoup(u + v, self.n_inv, self.n_inv_shoup);
+                    *y = q.mul_shoup(u + two_q - v, wn, wns);
+                }
+                return;
+            } else {
+                for ((block, &w), &ws) in a.chunks_exact_mut(2 * t).zip(roots).zip(shoup) {
+                    let (lo, hi) = block.split_at_mut(t);
+                    for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
+                        let (u, v) = (*x, *y);
+                        let s = u + v;
+                        *x = if s >= two_q { s - two_q } else { s };
+                        *y = q.mul_shoup_lazy(u + two_q - v, w, ws);
+                    }
+                }
+            }
+            t <<= 1;
+            h >>= 1;
+        }
+        // Only reached for N = 2, where the first stage is also the last.
+        for x in a.iter_mut() {
+            *x = q.mul_shoup(*x, self.n_inv, self.n_inv_shoup);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::he::math::primes::ntt_primes;
+    use proptest::prelude::*;
+
+    fn schoolbook(a: &[u64], b: &[u64], q: &Modulus) -> Vec<u64> {
+        let n = a.len();
+        let mut c = vec![0u64; n];
+        for i in 0..n {
+            for j in 0..n {
+                let p = q.mul(a[i], b[j]);
+                if i + j < n {
+                    c[i + j] = q.add(c[i + j], p);
+                } else {
+                    c[i + j - n] = q.sub(c[i + j - n], p);
+                }
+            }
+        }
+        c
+    }
+
+    fn table(bits: u32, n: usize) -> NttTable {
+        let q = Modulus::new(ntt_primes(bits, 1, n, &[]).unwrap()[0]);
+        NttTable::new(q, n).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn round_trip(log_n in 1u32..12, bits in 30u32..62, seed in any::<u64>()) {
+            let n = 1usize << log_n;
+            prop_assume!(2 * n as u64 <= (1u64 << (bits - 2)));
+            let t = table(bits, n);
+            let q = t.modulus().value();
+            let a: Vec<u64> = (0..n as u64).map(|i| (i.wrapping_mul(seed) ^ seed) % q).collect();
+            let mut b = a.clone();
+            t.forward(&mut b);
+            t.inverse(&mut b);
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn product_matches_schoolbook(log_n in 1u32..7, bits in 20u32..62, seed in any::<u64>()) {
+            let n = 1usize << log_n;
+            prop_assume!(2 * n as u64 <= (1u64 << (bits - 2)));
+            let t = table(bits, n);
+            let q = *t.modulus();
+            let a: Vec<u64> = (0..n as u64).map(|i| q.reduce(i.wrapping_mul(seed).rotate_left(7))).collect();
+            let b: Vec<u64> = (0..n as u64).map(|i| q.reduce(seed.wrapping_sub(i * 977).rotate_left(13))).collect();
+            let expected = schoolbook(&a, &b, &q);
+            let (mut fa, mut fb) = (a.clone(), b.clone());
+            t.forward(&mut fa);
+            t.forward(&mut fb);
+            let mut c: Vec<u64> = fa.iter().zip(&fb).map(|(&x, &y)| q.mul(x, y)).collect();
+            t.inverse(&mut c);
+            prop_assert_eq!(c, expected);
+        }
+    }
+
+    #[test]
+    fn output_is_evaluation_at_odd_powers() {
+        let n = 16;
+        let t = table(40, n);
+        let q = *t.modulus();
+        let a: Vec<u64> = (0..n as u64).map(|i| i * i + 3).collect();
+        let mut fa = a.clone();
+        t.forward(&mut fa);
+        for (j, &v) in fa.iter().enumerate() {
+            let x = q.pow(t.psi(), 2 * bit_reverse(j, t.log_degree()) as u64 + 1);
+            let mut acc = 0;
+            for &c in a.iter().rev() {
+                acc = q.add(q.mul(acc, x), c);
+            }
+            assert_eq!(v, acc);
+        }
+    }
+}
