@@ -7,11 +7,14 @@ root := justfile_directory()
 python := `python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])'`
 venv := root / ".venv"
 
-# tch builds against the CPU-only libtorch of the project's venv; build.rs
-# embeds its lib folder as rpath, so binaries find it without LD_LIBRARY_PATH.
-export LIBTORCH := venv / "lib" / python / "site-packages/torch"
 # Keep cargo's build outside the clone: later clones on this machine start warm.
 export CARGO_TARGET_DIR := env("CARGO_TARGET_DIR", env("HOME") / ".cache/heml/target")
+# tch builds against the CPU-only libtorch of the project's venv, reached
+# through a link beside the build cache so that every clone on the machine
+# shares one torch-sys build; build.rs embeds that path as an rpath, so the
+# binaries find libtorch without LD_LIBRARY_PATH.
+venv_torch := venv / "lib" / python / "site-packages/torch"
+export LIBTORCH := CARGO_TARGET_DIR / "libtorch-2.13.0"
 
 # List the recipes.
 default:
@@ -29,12 +32,14 @@ setup:
             echo "heml needs m4 to build GMP: install it (e.g. sudo apt-get install m4)" >&2; exit 1
         fi
     fi
-    if [ ! -f "$LIBTORCH/lib/libtorch_cpu.so" ]; then
+    if [ ! -f "{{venv_torch}}/lib/libtorch_cpu.so" ]; then
         echo "installing a CPU-only libtorch into {{venv}} (once)"
         python3 -m venv "{{venv}}"
         "{{venv}}/bin/pip" install --quiet --no-deps torch==2.13.0 \
             nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85
     fi
+    mkdir -p "$CARGO_TARGET_DIR"
+    ln -sfn "{{venv_torch}}" "$LIBTORCH"
 
 # Build heml (one profile for everything: see Cargo.toml).
 build: setup
@@ -46,7 +51,7 @@ reproduce profile="full" *args: setup
 
 # Run the tests (unit, property, integration and the headless-browser report test).
 test *args: setup
-    cargo test --all-targets {{args}}
+    cargo test --lib --bins --tests {{args}}
 
 # Write reports/index.html for a run (default: the newest).
 report *args: setup

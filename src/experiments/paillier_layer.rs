@@ -42,7 +42,7 @@ pub struct ImageResult {
 /// `m * 16^e` brought to exponent `to <= e`.
 fn at_exponent(m: &Integer, e: i32, to: i32) -> Integer {
     debug_assert!(to <= e);
-    Integer::from(m * Integer::from(16).pow((e - to) as u32))
+    m * Integer::from(16).pow((e - to) as u32)
 }
 
 impl EncryptedLayer {
@@ -74,11 +74,14 @@ impl EncryptedLayer {
         rec.measure(
             "keygen",
             "keygen_ms",
-            MetricKind::Time,
+            MetricKind::Info,
             t0.elapsed().as_secs_f64() * 1e3,
             "ms",
         )
-        .note = format!("{}-bit n, primes from the OS CSPRNG", params.key_bits());
+        .note = format!(
+            "{}-bit n, primes from the OS CSPRNG; the prime search takes a random time, so this is reported, not checked",
+            params.key_bits()
+        );
         let encoding = match precision_bits {
             None => WeightEncoding::PythonDefault,
             Some(p) => {

@@ -259,7 +259,7 @@ fn judge(
             } else {
                 l.quality_relative * bv.abs()
             };
-            if !(rv >= bv - allowed) {
+            if rv.is_nan() || rv < bv - allowed {
                 status = Status::Worse;
                 reason = format!("dropped by more than {allowed:.4} {}", b.unit);
             } else if rv > bv + allowed {
@@ -269,7 +269,7 @@ fn judge(
         MetricKind::Error => {
             let counted = matches!(b.unit.as_str(), "images" | "count" | "rows");
             let allowed = if counted { 0.0 } else { bv.abs().max(1e-12) };
-            if !(rv <= bv + allowed) {
+            if rv.is_nan() || rv > bv + allowed {
                 status = Status::Worse;
                 reason = format!("error grew beyond {:.4e} {}", bv + allowed, b.unit);
             } else if rv < bv - allowed {
@@ -284,7 +284,7 @@ fn judge(
                 bv / (rv * cal)
             };
             change = format!("{ratio:.2}x calibrated");
-            if !(ratio <= l.time_factor) {
+            if ratio.is_nan() || ratio > l.time_factor {
                 status = Status::Worse;
                 reason = format!(
                     "slower than {}x the baseline after calibration",

@@ -1,6 +1,10 @@
 //! Literal spec -> validated [`Spec`], with errors that name file, line,
 //! column, field, what was given and what would be valid.
 
+// A SpecError carries everything a person needs to fix the spec; validation
+// runs once per spec, so its size is of no consequence.
+#![allow(clippy::result_large_err)]
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
