@@ -215,6 +215,46 @@ fn bench_paillier<M: Measurement + 'static>(c: &mut Criterion<M>) {
         g.bench_function(BenchmarkId::new("linear_layer_1thread", &label), |b| {
             b.iter(|| black_box(matrix.apply(black_box(&image)).unwrap()))
         });
+        let outputs = matrix.apply(&image).unwrap();
+        // |y| <= sum |w| |x| <= 784 * 0.5
+        let bound = 784.0 * 0.5;
+        let packed =
+            heml::he::paillier::PackedEncryptedVector::pack_with_bound(&outputs, bound).unwrap();
+        let plabel = format!("{p_djn},values=10,slot_bits={}", packed.slot_bits());
+        g.bench_function(BenchmarkId::new("pack_layer_outputs", &plabel), |b| {
+            b.iter(|| {
+                black_box(
+                    heml::he::paillier::PackedEncryptedVector::pack_with_bound(&outputs, bound)
+                        .unwrap(),
+                )
+            })
+        });
+        g.bench_function(
+            BenchmarkId::new("decrypt_packed_layer_outputs", &plabel),
+            |b| {
+                b.iter(|| {
+                    black_box(
+                        djn_kp
+                            .secret
+                            .decrypt_packed_f64(black_box(&packed))
+                            .unwrap(),
+                    )
+                })
+            },
+        );
+        g.bench_function(
+            BenchmarkId::new("decrypt_layer_outputs_one_by_one", &p_djn),
+            |b| {
+                b.iter(|| {
+                    black_box(
+                        outputs
+                            .iter()
+                            .map(|o| djn_kp.secret.decrypt_f64(o).unwrap())
+                            .collect::<Vec<_>>(),
+                    )
+                })
+            },
+        );
         g.bench_function(BenchmarkId::new("encrypt_image_784_1thread", &p_djn), |b| {
             b.iter(|| {
                 black_box(

@@ -15,8 +15,9 @@ compared as ratios:
   * decrypt_one                 private_key.decrypt(enc) for one value
   * add_one / mul_scalar_one    enc + enc, enc * float
 
-Prints exactly one JSON object on stdout (times in seconds: the median and
-the minimum over the repeats). Requires `phe` and `gmpy2`:
+Prints exactly one JSON object on stdout: for each operation the median and
+minimum over the repeats of the wall-clock time and of the process CPU
+time, in seconds. Requires `phe` and `gmpy2`:
 
     pip install phe gmpy2
     python peers/paillier_peer.py --key-bits 2048 --repeats 5
@@ -47,14 +48,26 @@ except ImportError:  # pragma: no cover - reported in the output
 
 
 def timed(fn, repeats):
-    """Run fn() `repeats` times; return (median, min, last result)."""
-    times = []
+    """Run fn() `repeats` times.
+
+    Returns ({"median", "min", "cpu_median", "cpu_min"}, last result):
+    wall-clock seconds (time.perf_counter) and this process's CPU seconds
+    (time.process_time, robust when other processes share the cores).
+    """
+    wall, cpu = [], []
     result = None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times), result
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - t0)
+    stats = {
+        "median": statistics.median(wall),
+        "min": min(wall),
+        "cpu_median": statistics.median(cpu),
+        "cpu_min": min(cpu),
+    }
+    return stats, result
 
 
 def main():
@@ -83,39 +96,39 @@ def main():
         "heavy_repeats": args.heavy_repeats,
     }
 
-    med, mn, (pub, priv) = timed(
+    st, (pub, priv) = timed(
         lambda: paillier.generate_paillier_keypair(n_length=args.key_bits),
         args.keygen_repeats,
     )
-    out["keygen_s"] = {"median": med, "min": mn}
+    out["keygen_s"] = st
 
     # Pixels like an MNIST image scaled to [0, 1]: k / 255.
     pixels = [rng.randrange(256) / 255.0 for _ in range(784)]
     weights = [[rng.uniform(-0.5, 0.5) for _ in range(784)] for _ in range(10)]
 
-    med, mn, enc_one = timed(lambda: pub.encrypt(pixels[1]), args.repeats)
-    out["encrypt_one_s"] = {"median": med, "min": mn}
+    st, enc_one = timed(lambda: pub.encrypt(pixels[1]), args.repeats)
+    out["encrypt_one_s"] = st
 
-    med, mn, enc_img = timed(lambda: [pub.encrypt(x) for x in pixels],
+    st, enc_img = timed(lambda: [pub.encrypt(x) for x in pixels],
                              args.heavy_repeats)
-    out["encrypt_image_784_s"] = {"median": med, "min": mn}
+    out["encrypt_image_784_s"] = st
 
     def layer():
         return [sum(w * x for w, x in zip(row, enc_img)) for row in weights]
 
-    med, mn, outputs = timed(layer, args.heavy_repeats)
-    out["layer_10x784_s"] = {"median": med, "min": mn}
+    st, outputs = timed(layer, args.heavy_repeats)
+    out["layer_10x784_s"] = st
     out["layer_output_exponents"] = [o.exponent for o in outputs]
 
-    med, mn, dec = timed(lambda: priv.decrypt(enc_one), args.repeats)
-    out["decrypt_one_s"] = {"median": med, "min": mn}
+    st, dec = timed(lambda: priv.decrypt(enc_one), args.repeats)
+    out["decrypt_one_s"] = st
     assert dec == pixels[1], (dec, pixels[1])
 
     other = pub.encrypt(pixels[2])
-    med, mn, _ = timed(lambda: enc_one + other, args.repeats)
-    out["add_one_s"] = {"median": med, "min": mn}
-    med, mn, _ = timed(lambda: enc_one * weights[0][0], args.repeats)
-    out["mul_scalar_one_s"] = {"median": med, "min": mn}
+    st, _ = timed(lambda: enc_one + other, args.repeats)
+    out["add_one_s"] = st
+    st, _ = timed(lambda: enc_one * weights[0][0], args.repeats)
+    out["mul_scalar_one_s"] = st
 
     # Check the layer against plain float arithmetic (decryption not timed).
     max_err = 0.0

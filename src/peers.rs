@@ -9,8 +9,8 @@ use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
 use crate::he::paillier::{
-    EncodedMatrix, EncodedNumber, EncryptedNumber, EncryptionMode, PaillierParams, WeightEncoding,
-    generate_keypair,
+    EncodedMatrix, EncodedNumber, EncryptedNumber, EncryptionMode, PackedEncryptedVector,
+    PaillierParams, WeightEncoding, generate_keypair,
 };
 
 /// One operation timed in both libraries.
@@ -196,6 +196,18 @@ pub fn paillier(python: &Path, script: &Path, key_bits: u32) -> Result<PeerRepor
     let decrypt = median_s(50, || {
         black_box(djn.secret.decrypt_f64(black_box(&ct)).unwrap());
     });
+    let bound = weights
+        .chunks(784)
+        .map(|r| r.iter().map(|w| w.abs()).sum::<f64>())
+        .fold(0.0, f64::max)
+        + 1.0;
+    let pack = median_s(5, || {
+        black_box(PackedEncryptedVector::pack_with_bound(&outputs, bound).unwrap());
+    });
+    let packed = PackedEncryptedVector::pack_with_bound(&outputs, bound)?;
+    let decrypt_packed = median_s(20, || {
+        black_box(djn.secret.decrypt_packed(black_box(&packed)).unwrap());
+    });
     let add = median_s(500, || {
         black_box(ct.add(black_box(&ct2)).unwrap());
     });
@@ -269,7 +281,14 @@ pub fn paillier(python: &Path, script: &Path, key_bits: u32) -> Result<PeerRepor
             decrypt,
             p("decrypt_one_s")?,
             Some(2.0),
-            "CRT",
+            "CRT, as python-paillier: both are GMP powm",
+        ),
+        row(
+            "decrypt 10 logits (packed)",
+            pack + decrypt_packed,
+            10.0 * p("decrypt_one_s")?,
+            None,
+            "heml packs the outputs into one ciphertext (server side, included); python: 10 decryptions",
         ),
         row("add", add, p("add_one_s")?, None, ""),
         row("multiply by float", mul, p("mul_scalar_one_s")?, None, ""),

@@ -130,7 +130,8 @@ fn a_malformed_spec_is_reported_and_the_others_still_run() {
         Some(1),
         "a failed spec makes the exit code 1: {out}"
     );
-    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&out);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{out}"));
     let exps = summary["run"]["experiments"].as_array().unwrap();
     let state = |id: &str| {
         exps.iter()
@@ -217,7 +218,8 @@ fn a_malformed_spec_is_reported_and_the_others_still_run() {
             "--no-report",
         ],
     );
-    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&text(&o));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
     assert!(
         summary["run"]["experiments"][0]["reused_from"].is_string(),
         "{}",
@@ -280,7 +282,8 @@ fn a_corrupt_data_set_is_refused_with_both_hashes() {
             "--no-report",
         ],
     );
-    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&text(&o));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
     let err = summary["run"]["experiments"][0]["error"].as_str().unwrap();
     assert!(
         err.contains("t10k-labels-idx1-ubyte.gz") && err.contains("sha256"),

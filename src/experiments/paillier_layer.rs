@@ -10,8 +10,8 @@ use rug::ops::Pow;
 
 use super::Recorder;
 use crate::he::paillier::{
-    EncodedNumber, EncryptedNumber, Keypair, LinearLayer, PaillierParams, WeightEncoding,
-    generate_keypair,
+    EncodedNumber, EncryptedNumber, Keypair, LinearLayer, PackedEncryptedVector, PaillierParams,
+    WeightEncoding, generate_keypair,
 };
 use crate::plain::DenseLayer;
 use crate::plain::linear::argmax;
@@ -24,6 +24,9 @@ pub struct EncryptedLayer {
     plain: DenseLayer,
     /// The bias as python-paillier encodes it: (mantissa, exponent).
     bias: Vec<(Integer, i32)>,
+    /// A true bound on |logit| for pixels in 0..=255: the server packs the
+    /// logits into one ciphertext so the key owner decrypts once per image.
+    logit_bound: f64,
 }
 
 /// One classified image.
@@ -115,11 +118,20 @@ impl EncryptedLayer {
             .map(|&b| EncodedNumber::encode_f64(&keys.public, b)?.decode_exact())
             .collect::<Result<Vec<_>, _>>()
             .context("encoding the bias")?;
+        let logit_bound = (0..plain.out_dim)
+            .map(|r| {
+                let row = &plain.w[r * plain.in_dim..(r + 1) * plain.in_dim];
+                row.iter().map(|w| w.abs() * 255.0).sum::<f64>() + plain.b[r].abs()
+            })
+            .fold(0.0, f64::max)
+            * 1.01
+            + 1.0;
         Ok(EncryptedLayer {
             keys,
             layer,
             plain: plain.clone(),
             bias,
+            logit_bound,
         })
     }
 
@@ -140,10 +152,14 @@ impl EncryptedLayer {
             .collect::<Result<_, _>>()?;
         let t1 = Instant::now();
         let logits = self.layer.forward(&image)?;
+        let packed = PackedEncryptedVector::pack_with_bound(&logits, self.logit_bound)?;
         let t2 = Instant::now();
-        let decrypted: Vec<(Integer, i32)> = logits
+        let decrypted: Vec<(Integer, i32)> = self
+            .keys
+            .secret
+            .decrypt_packed(&packed)?
             .iter()
-            .map(|c| self.keys.secret.decrypt_exact(c))
+            .map(EncodedNumber::decode_exact)
             .collect::<Result<_, _>>()?;
         let t3 = Instant::now();
 

@@ -491,7 +491,7 @@ mod tests {
         assert_eq!(neg.exponent(), -13);
         assert_eq!(
             *neg.encoding(),
-            Integer::from(pk.n() - Integer::from(3) * (Integer::from(1) << 51))
+            pk.n() - Integer::from(3) * (Integer::from(1) << 51)
         );
         assert_eq!(neg.decode_f64().unwrap(), -1.5);
 

@@ -514,7 +514,9 @@ pub fn base64url_encode(bytes: &[u8]) -> String {
 /// [`PaillierError::MalformedJson`].
 pub fn base64url_decode(text: &str) -> Result<Vec<u8>> {
     let trimmed = text.trim_end_matches('=');
-    if text.len() - trimmed.len() > 2 || (text.len() != trimmed.len() && text.len() % 4 != 0) {
+    if text.len() - trimmed.len() > 2
+        || (text.len() != trimmed.len() && !text.len().is_multiple_of(4))
+    {
         return Err(malformed("bad base64url padding"));
     }
     if trimmed.len() % 4 == 1 {
@@ -839,7 +841,7 @@ mod tests {
             format!("{{\"kty\":\"DAJ\",\"alg\":\"RS256\",\"n\":\"{n64}\"}}"),
             format!("{{\"kty\":\"DAJ\",\"alg\":\"PAI-GN1\",\"key_ops\":[\"decrypt\"],\"n\":\"{n64}\"}}"),
             format!("{{\"kty\":\"DAJ\",\"alg\":\"PAI-GN1\",\"n\":\"{n64}+\"}}"),
-            format!("{{\"kty\":\"DAJ\",\"alg\":\"PAI-GN1\",\"n\":5}}"),
+            "{\"kty\":\"DAJ\",\"alg\":\"PAI-GN1\",\"n\":5}".to_string(),
             format!("{{\"kty\":\"DAJ\",\"alg\":\"PAI-GN1\",\"n\":\"{n64}\",\"kid\":1}}"),
             "{\"kty\":\"DAJ\",\"alg\":\"PAI-GN1\"}".to_string(),
             "{\"kty\":\"DAJ\",\"alg\":\"PAI-GN1\",\"n\":\"m0lOEwDHVA_VieL2k3BKMjf_HIgagfhNIZy1YhgZF5M\"}"

@@ -4,10 +4,11 @@
 //! * p and q are primes of `key_bits / 2` bits each with their two top bits
 //!   set, so n has exactly `key_bits` bits; they come from a ChaCha20
 //!   generator seeded from the operating system (see `rng`). Candidates are
-//!   drawn at random and moved to the next prime (GMP `mpz_nextprime`, as
-//!   python-paillier's `getprimeover`), then re-checked with
-//!   `is_probably_prime(30)`; p != q and |p - q| > 2^(key_bits/2 - 100)
-//!   (FIPS 186-5 A.1.3 style) are enforced.
+//!   drawn at random and moved to the next prime with GMP's `mpz_nextprime`
+//!   (sieving, then Baillie-PSW plus a Miller-Rabin round in GMP >= 6.2),
+//!   as python-paillier's `getprimeover` does; p != q,
+//!   |p - q| > 2^(key_bits/2 - 100) (FIPS 186-5 A.1.3 style) and
+//!   gcd(n, (p-1)(q-1)) = 1 are enforced.
 //! * Decryption uses the CRT with python-paillier's precomputation:
 //!   `hp = L_p(g^(p-1) mod p^2)^-1 mod p`, same for q, and `p^-1 mod q`.
 //!
@@ -510,7 +511,7 @@ fn random_prime<R: CryptoRng + ?Sized>(rng: &mut R, bits: u32) -> Integer {
         x.set_bit(bits - 1, true);
         x.set_bit(bits - 2, true);
         x.next_prime_mut();
-        if x.significant_bits() == bits && x.is_probably_prime(30) != IsPrime::No {
+        if x.significant_bits() == bits {
             return x;
         }
         wipe_integer(&mut x);
@@ -535,7 +536,7 @@ fn djn_setup<R: CryptoRng + ?Sized>(
         })?;
     wipe_integer(&mut x);
     let window = FixedBaseTable::default_window(n_squared.significant_bits());
-    let table = FixedBaseTable::new(&h_s, n_squared, exponent_bits, window);
+    let table = FixedBaseTable::new_mod_n_squared(&h_s, n, exponent_bits, window);
     Ok(DjnPublic {
         h_s,
         exponent_bits,

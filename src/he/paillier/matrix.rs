@@ -23,7 +23,9 @@ use crate::he::paillier::encoding::{
 };
 use crate::he::paillier::error::{PaillierError, Result};
 use crate::he::paillier::keys::PublicKey;
-use crate::he::paillier::multiexp::{batch_invert, choose_window, multi_exp_with_window};
+use crate::he::paillier::multiexp::{
+    BaseN, ModArith, NSquareMod, batch_invert_elems, choose_window, pippenger,
+};
 use crate::he::paillier::ops::{EncryptedNumber, shift_mantissa};
 
 /// How float weights become integer mantissas.
@@ -268,14 +270,14 @@ impl EncodedMatrix {
     /// [`PaillierError::EncodingOverflow`] for mantissas beyond `max_int`.
     pub fn apply(&self, inputs: &[EncryptedNumber]) -> Result<Vec<EncryptedNumber>> {
         let prep = self.prepare(inputs)?;
-        let n2 = prep.pk.n_squared();
-        let bases: Vec<Integer> = inputs.iter().map(|x| x.ciphertext().clone()).collect();
-        let inverses = batch_invert(&bases, n2)?;
+        let mut ar = NSquareMod::new(prep.pk.n());
+        let bases: Vec<BaseN> = inputs.iter().map(|x| ar.load(x.ciphertext())).collect();
+        let inverses = batch_invert_elems(&mut ar, &bases)?;
         (0..self.rows)
             .map(|r| {
                 let exps = self.row_exps(r, &prep.shifts)?;
                 let c = choose_window(&exps);
-                let ct = multi_exp_with_window(&bases, &inverses, &exps, n2, c);
+                let ct = pippenger(&mut ar, &bases, &inverses, &exps, c);
                 Ok(derived(&prep.pk, ct, prep.out_exps[r]))
             })
             .collect()
@@ -288,23 +290,33 @@ impl EncodedMatrix {
     /// As [`EncodedMatrix::apply`].
     pub fn apply_par(&self, inputs: &[EncryptedNumber]) -> Result<Vec<EncryptedNumber>> {
         let prep = self.prepare(inputs)?;
-        let n2 = prep.pk.n_squared();
-        let bases: Vec<Integer> = inputs.iter().map(|x| x.ciphertext().clone()).collect();
-        let chunk = bases
+        let n = prep.pk.n();
+        let chunk = inputs
             .len()
             .div_ceil(rayon::current_num_threads().max(1))
             .max(1);
-        let parts: Result<Vec<Vec<Integer>>> = bases
+        let parts: Result<Vec<(Vec<BaseN>, Vec<BaseN>)>> = inputs
             .par_chunks(chunk)
-            .map(|c| batch_invert(c, n2))
+            .map(|part| {
+                let mut ar = NSquareMod::new(n);
+                let b: Vec<BaseN> = part.iter().map(|x| ar.load(x.ciphertext())).collect();
+                let inv = batch_invert_elems(&mut ar, &b)?;
+                Ok((b, inv))
+            })
             .collect();
-        let inverses: Vec<Integer> = parts?.into_iter().flatten().collect();
+        let mut bases = Vec::with_capacity(inputs.len());
+        let mut inverses = Vec::with_capacity(inputs.len());
+        for (b, i) in parts? {
+            bases.extend(b);
+            inverses.extend(i);
+        }
         (0..self.rows)
             .into_par_iter()
             .map(|r| {
+                let mut ar = NSquareMod::new(n);
                 let exps = self.row_exps(r, &prep.shifts)?;
                 let c = choose_window(&exps);
-                let ct = multi_exp_with_window(&bases, &inverses, &exps, n2, c);
+                let ct = pippenger(&mut ar, &bases, &inverses, &exps, c);
                 Ok(derived(&prep.pk, ct, prep.out_exps[r]))
             })
             .collect()
@@ -344,27 +356,19 @@ pub(crate) fn multi_exp_row(
     pk: &PublicKey,
     inputs: &[EncryptedNumber],
     mantissas: &[Integer],
-    inverses: Option<&[Integer]>,
 ) -> Result<(Integer, i32)> {
     let m = EncodedMatrix::from_parts(1, inputs.len(), mantissas.to_vec(), vec![0])?;
     for x in inputs {
         pk.check_same(x.public_key())?;
     }
     let prep = m.prepare(inputs)?;
-    let n2 = pk.n_squared();
-    let bases: Vec<Integer> = inputs.iter().map(|x| x.ciphertext().clone()).collect();
-    let owned;
-    let inv = match inverses {
-        Some(i) => i,
-        None => {
-            owned = batch_invert(&bases, n2)?;
-            &owned[..]
-        }
-    };
+    let mut ar = NSquareMod::new(pk.n());
+    let bases: Vec<BaseN> = inputs.iter().map(|x| ar.load(x.ciphertext())).collect();
+    let inverses = batch_invert_elems(&mut ar, &bases)?;
     let exps = m.row_exps(0, &prep.shifts)?;
     let c = choose_window(&exps);
     Ok((
-        multi_exp_with_window(&bases, inv, &exps, n2, c),
+        pippenger(&mut ar, &bases, &inverses, &exps, c),
         prep.out_exps[0],
     ))
 }

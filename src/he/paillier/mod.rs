@@ -8,7 +8,9 @@
 //! variant with a fixed-base table ([`EncryptionMode::Djn`]), offline
 //! randomness pools ([`RandomnessPool`]), multi-exponentiation for dot
 //! products and plaintext-matrix x encrypted-vector products
-//! ([`EncodedMatrix`], [`LinearLayer`]), and rayon batch operations.
+//! ([`EncodedMatrix`], [`LinearLayer`]), rayon batch operations, and slot
+//! packing of small results so one decryption yields many values
+//! ([`PackedEncryptedVector`]).
 //!
 //! ```no_run
 //! use heml::he::paillier::*;
@@ -33,6 +35,7 @@ pub mod keys;
 pub mod matrix;
 pub mod multiexp;
 pub mod ops;
+pub mod pack;
 pub mod params;
 mod rng;
 
@@ -46,6 +49,7 @@ pub use json::ExportMode;
 pub use keys::{KeyFingerprint, Keypair, PublicKey, SecretKey, generate_keypair};
 pub use matrix::{EncodedMatrix, LinearLayer, PlainMatrix, WeightEncoding};
 pub use ops::{EncryptedNumber, RandomnessPool, dot, dot_f64};
+pub use pack::PackedEncryptedVector;
 pub use params::{
     DEFAULT_KEY_BITS, EncryptionMode, MAX_KEY_BITS, MIN_INSECURE_KEY_BITS, MIN_SECURE_KEY_BITS,
     PaillierParams, PaillierParamsLiteral,

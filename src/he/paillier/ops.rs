@@ -19,6 +19,8 @@
 //! shorter `2 * security_bits` exponent rests on the short-exponent
 //! discrete-log assumption as in later DJN implementations (e.g. ABY,
 //! NDSS 2015). All single-value functions here are single-threaded.
+//! Randomness (`r`, `a`, `r^n`, `h_s^a`) is overwritten after use, with
+//! the limits described in `keys`.
 
 use std::fmt;
 
@@ -26,7 +28,7 @@ use rug::Integer;
 
 use crate::he::paillier::encoding::{BASE, EncodedNumber};
 use crate::he::paillier::error::{PaillierError, Result};
-use crate::he::paillier::keys::{KeyFingerprint, PublicKey, SecretKey};
+use crate::he::paillier::keys::{KeyFingerprint, PublicKey, SecretKey, wipe_integer};
 use crate::he::paillier::params::EncryptionMode;
 use crate::he::paillier::rng::{random_bits, random_unit, with_thread_rng};
 
@@ -92,8 +94,10 @@ impl PublicKey {
     pub fn fresh_randomiser(&self) -> Result<Integer> {
         match &self.inner.djn {
             Some(djn) => {
-                let a = with_thread_rng(|rng| random_bits(rng, djn.exponent_bits))?;
-                Ok(djn.table.pow(&a))
+                let mut a = with_thread_rng(|rng| random_bits(rng, djn.exponent_bits))?;
+                let r = djn.table.pow(&a);
+                wipe_integer(&mut a);
+                Ok(r)
             }
             None => self.fresh_randomiser_standard(),
         }
@@ -104,8 +108,10 @@ impl PublicKey {
     /// # Errors
     /// [`PaillierError::Rng`].
     pub fn fresh_randomiser_standard(&self) -> Result<Integer> {
-        let r = with_thread_rng(|rng| random_unit(rng, self.n()))?;
-        Ok(r.pow_mod(self.n(), self.n_squared()).unwrap_or_default())
+        let mut r = with_thread_rng(|rng| random_unit(rng, self.n()))?;
+        let rn = r.pow_mod_ref(self.n(), self.n_squared()).map(Integer::from);
+        wipe_integer(&mut r);
+        Ok(rn.unwrap_or_default())
     }
 
     /// Encrypts a raw plaintext in `[0, n)` with fresh randomness of the
@@ -124,7 +130,7 @@ impl PublicKey {
                 reason: "raw plaintext must lie in [0, n)".into(),
             });
         }
-        let rand = match mode {
+        let mut rand = match mode {
             None => self.fresh_randomiser()?,
             Some(EncryptionMode::Standard) => self.fresh_randomiser_standard()?,
             Some(EncryptionMode::Djn) => {
@@ -134,7 +140,9 @@ impl PublicKey {
                 self.fresh_randomiser()?
             }
         };
-        Ok(combine_with_randomiser(self, plaintext, &rand))
+        let c = combine_with_randomiser(self, plaintext, &rand);
+        wipe_integer(&mut rand);
+        Ok(c)
     }
 
     /// Encrypts an encoded number in the key's mode.
@@ -225,9 +233,11 @@ impl PublicKey {
     ) -> Result<EncryptedNumber> {
         self.check_same(&encoded.public_key)?;
         self.check_fingerprint(pool.key)?;
-        let rand = pool.take()?;
+        let mut rand = pool.take()?;
+        let ciphertext = combine_with_randomiser(self, &encoded.encoding, &rand);
+        wipe_integer(&mut rand);
         Ok(EncryptedNumber {
-            ciphertext: combine_with_randomiser(self, &encoded.encoding, &rand),
+            ciphertext,
             exponent: encoded.exponent,
             public_key: self.clone(),
             fresh: true,
@@ -281,7 +291,10 @@ impl PublicKey {
 }
 
 /// Randomisers (`r^n` or `h_s^a` mod `n^2`) precomputed offline, each used
-/// once by [`PublicKey::encrypt_encoded_with_pool`].
+/// once by [`PublicKey::encrypt_encoded_with_pool`]. A randomiser decrypts
+/// the ciphertext it was used for, so the pool is not `Clone` and its
+/// integers are overwritten when used and when the pool is dropped (with the
+/// same limits as `SecretKey`'s zeroisation).
 pub struct RandomnessPool {
     key: KeyFingerprint,
     items: Vec<Integer>,
@@ -295,6 +308,14 @@ impl fmt::Debug for RandomnessPool {
             .field("remaining", &self.items.len())
             .field("filled", &self.filled)
             .finish()
+    }
+}
+
+impl Drop for RandomnessPool {
+    fn drop(&mut self) {
+        for x in &mut self.items {
+            wipe_integer(x);
+        }
     }
 }
 
@@ -396,8 +417,9 @@ impl EncryptedNumber {
     /// # Errors
     /// [`PaillierError::Rng`].
     pub fn rerandomize(&mut self) -> Result<()> {
-        let r = self.public_key.fresh_randomiser()?;
-        self.ciphertext *= r;
+        let mut r = self.public_key.fresh_randomiser()?;
+        self.ciphertext *= &r;
+        wipe_integer(&mut r);
         self.ciphertext %= self.public_key.n_squared();
         self.fresh = true;
         Ok(())
@@ -662,7 +684,7 @@ pub fn dot(inputs: &[EncryptedNumber], weights: &[EncodedNumber]) -> Result<Encr
         let shift = 4 * (i64::from(w.exponent) - i64::from(w_min));
         mantissas.push(shift_mantissa(m, shift)?);
     }
-    let (c, in_exp) = crate::he::paillier::matrix::multi_exp_row(&pk, inputs, &mantissas, None)?;
+    let (c, in_exp) = crate::he::paillier::matrix::multi_exp_row(&pk, inputs, &mantissas)?;
     let exp = checked_exponent(w_min, in_exp)?;
     Ok(EncryptedNumber {
         ciphertext: c,
@@ -766,6 +788,18 @@ mod tests {
                 pk.encrypt_encoded_with_pool(&e, &mut pool).unwrap_err(),
                 PaillierError::RandomnessPoolEmpty { capacity: 3 }
             );
+            let r = pk.fresh_randomiser().unwrap();
+            let c = pk
+                .raw_encrypt_with_randomiser(&Integer::from(5), &r)
+                .unwrap();
+            let c = pk.encrypted_number_from_raw(c, 0).unwrap();
+            assert_eq!(kp.secret.decrypt_integer(&c).unwrap(), 5);
+            assert!(
+                pk.raw_encrypt_with_randomiser(&Integer::from(5), &Integer::new())
+                    .is_err()
+            );
+            assert!(pk.raw_encrypt_with_randomiser(pk.n(), &r).is_err());
+            assert!(pk.raw_encrypt(&Integer::from(-1), None).is_err());
         }
     }
 

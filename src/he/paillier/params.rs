@@ -185,7 +185,7 @@ pub(crate) fn check_key_bits_size(bits: u32, allow_insecure: bool) -> Result<()>
 
 fn check_key_bits(bits: u32, allow_insecure: bool) -> Result<()> {
     check_key_bits_size(bits, allow_insecure)?;
-    if bits % 2 != 0 {
+    if !bits.is_multiple_of(2) {
         return Err(PaillierError::KeyBitsOdd {
             bits,
             suggestion: bits + 1,
