@@ -154,7 +154,10 @@ fn series_charts(experiment: &ExperimentRecord) -> Vec<ChartSpec> {
     let rows: Vec<&Measurement> = experiment
         .measurements
         .iter()
+        // A claim row with a step compares the series with the paper's point:
+        // it is drawn as the paper marker, not as a point of the curve.
         .filter(|r| r.step.is_some() && r.value.is_finite())
+        .filter(|r| r.claim.is_none() || r.paper_value.is_none())
         .collect();
     // Schemes per metric, to name series only by metric when that is enough.
     let mut schemes: BTreeMap<&str, Vec<&str>> = BTreeMap::new();

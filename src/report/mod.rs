@@ -227,8 +227,6 @@ mod tests {
         // A one-point series with a paper point at a later step.
         let mut single = row("odd", "test_accuracy", 50.0, "%");
         single.step = Some(3);
-        single.claim = Some("X-1".into());
-        single.paper_value = Some(60.0);
         odd.measurements.push(single);
         let mut paper_only = row("odd", "test_accuracy", f64::NAN, "%");
         paper_only.step = Some(10);
