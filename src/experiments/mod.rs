@@ -1,6 +1,7 @@
 //! Experiments: a validated spec in, measurements out. This is where plaintext
 //! models (tch), data sets and the encryption engines meet.
 
+pub mod ckks_ops;
 pub mod mu18;
 pub mod paillier_layer;
 pub mod recorder;
