@@ -322,3 +322,102 @@ pub fn measure(
         rows,
     })
 }
+
+/// The `ckks-ops` experiment: the operation table at each parameter set of
+/// the profile, every time with its precision and security level.
+pub fn run(
+    spec: &crate::spec::Spec,
+    ctx: &super::Context,
+    rec: &mut super::Recorder,
+) -> Result<super::Outcome> {
+    use crate::results::record::MetricKind;
+    use crate::spec::Scheme;
+
+    let settings = spec.settings(ctx.profile);
+    let single = settings.repeats.unwrap_or(9);
+    let repeats = OpRepeats {
+        single,
+        heavy: single.div_ceil(3),
+    };
+    let mut security = Vec::new();
+    let mut warnings = Vec::new();
+    for scheme in &settings.schemes {
+        let Scheme::Ckks { params } = scheme else {
+            bail!("kind ckks-ops needs engine ckks, got {}", scheme.engine());
+        };
+        let literal = params.literal();
+        let n = literal.poly_modulus_degree;
+        rec.set_scheme(
+            "ckks",
+            serde_json::to_string(literal)?,
+            params.security().to_string(),
+        );
+        let table = measure(literal, repeats, &|op| {
+            ctx.progress.println(format!("  N={n}: {op}"))
+        })?;
+        let suffix = format!("n{n}");
+        rec.measure(
+            "keygen",
+            &format!("elapsed_ms_{suffix}"),
+            MetricKind::Info,
+            table.keygen_s * 1e3,
+            "ms",
+        )
+        .note = format!(
+            "secret, public, relinearisation and {} Galois keys",
+            table.galois_keys
+        );
+        for row in &table.rows {
+            let p = &row.precision;
+            rec.measure(
+                &row.operation,
+                &format!("elapsed_ms_{suffix}"),
+                MetricKind::Time,
+                row.elapsed_s * 1e3,
+                "ms",
+            )
+            .note = format!(
+                "{}log2 error min/mean/median/max {:.1}/{:.1}/{:.1}/{:.1} (bound {:.1e})",
+                if row.note.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}; ", row.note)
+                },
+                p.min_log2_error,
+                p.mean_log2_error,
+                p.median_log2_error,
+                p.max_log2_error,
+                row.bound
+            );
+            for (stat, v) in [
+                ("min", p.min_log2_error),
+                ("mean", p.mean_log2_error),
+                ("median", p.median_log2_error),
+                ("max", p.max_log2_error),
+            ] {
+                rec.measure(
+                    &row.operation,
+                    &format!("log2_error_{stat}_{suffix}"),
+                    MetricKind::Info,
+                    v,
+                    "log2",
+                );
+            }
+        }
+        security.push(format!("N={n}: {}", table.security));
+        if scheme.is_insecure() {
+            warnings.push(format!(
+                "{} runs without a security level",
+                table.parameters
+            ));
+        }
+    }
+    if let Some(mib) = peak_rss_mib() {
+        rec.measure("process", "peak_rss_mib", MetricKind::Info, mib, "MiB")
+            .note = "VmHWM of the whole process, which may include earlier experiments".into();
+    }
+    Ok(super::Outcome {
+        security: security.join("; "),
+        warnings,
+    })
+}

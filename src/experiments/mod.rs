@@ -35,5 +35,6 @@ pub struct Outcome {
 pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
     match spec.kind {
         ExperimentKind::Mu18Paillier => mu18::run(spec, ctx, rec),
+        ExperimentKind::CkksOps => ckks_ops::run(spec, ctx, rec),
     }
 }
