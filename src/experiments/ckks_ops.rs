@@ -289,8 +289,10 @@ pub fn measure(
             &got,
             sum_bound,
             &format!(
-                "diagonal BSGS, hoisted baby steps, plaintexts prepared once (chainable layout, period {})",
-                lt.period()
+                "vector_matrix, prepared once: {} diagonals, BSGS, hoisted baby steps; chainable (period {} in, {} out)",
+                lt.diagonal_count(),
+                lt.period(),
+                lt.output_period()
             ),
         )?;
     }
