@@ -505,42 +505,6 @@ impl Evaluator {
         Ok(out)
     }
 
-    /// acc += ct * pt in place, without rescaling: the fused step of a sum of
-    /// plaintext products (no temporary ciphertext). `acc` must be at ct's level
-    /// with scale ct.scale * pt.scale.
-    pub fn mul_plain_add_assign(
-        &self,
-        acc: &mut Ciphertext,
-        ct: &Ciphertext,
-        pt: &Plaintext,
-    ) -> Result<()> {
-        if acc.level != ct.level {
-            return Err(CkksError::LevelMismatch {
-                expected: acc.level,
-                found: ct.level,
-            });
-        }
-        if !scales_match(acc.scale, ct.scale * pt.scale) {
-            return Err(CkksError::ScaleMismatch {
-                expected_log2: acc.scale.log2(),
-                found_log2: (ct.scale * pt.scale).log2(),
-            });
-        }
-        if acc.parts.len() != ct.parts.len() {
-            return Err(CkksError::CiphertextSize {
-                size: ct.parts.len(),
-                expected: acc.parts.len(),
-            });
-        }
-        let poly = self.plaintext_at(pt, ct.level)?;
-        let tables = self.tables(ct.level);
-        for (a, c) in acc.parts.iter_mut().zip(&ct.parts) {
-            a.add_mul_assign(c, &poly, &tables);
-        }
-        acc.clear_seed();
-        Ok(())
-    }
-
     pub fn mul_plain_assign(&self, ct: &mut Ciphertext, pt: &Plaintext) -> Result<()> {
         let poly = self.plaintext_at(pt, ct.level)?;
         let tables = self.tables(ct.level);

@@ -150,9 +150,7 @@ impl LinearTransform {
         let row_blocks = rows.div_ceil(out_period);
         let col_blocks = cols.div_ceil(in_period);
         let count = in_period.min(out_period);
-        // Baby rotations share one decomposition (hoisted) and cost about a
-        // third of a giant one, so about sqrt(2 count) baby steps balance them.
-        let baby = ((2 * count) as f64).sqrt().ceil() as usize;
+        let baby = (count as f64).sqrt().ceil() as usize;
         let baby = baby.next_power_of_two().min(count);
         let mut blocks = Vec::with_capacity(row_blocks);
         for rb in 0..row_blocks {
@@ -424,11 +422,11 @@ impl LinearTransform {
                 let mut inner: Option<B::Ct> = None;
                 for (cb, diags) in row.iter().enumerate() {
                     for (k, pt) in diags.iter().filter(|(k, _)| k / self.baby == gi) {
-                        let baby = &babies[cb][k % self.baby];
-                        match inner.as_mut() {
-                            None => inner = Some(b.mul_plain(baby, pt)?),
-                            Some(acc) => b.mul_plain_add(acc, baby, pt)?,
-                        }
+                        let term = b.mul_plain(&babies[cb][k % self.baby], pt)?;
+                        inner = Some(match inner {
+                            None => term,
+                            Some(acc) => b.add(&acc, &term)?,
+                        });
                     }
                 }
                 if let Some(inner) = inner {

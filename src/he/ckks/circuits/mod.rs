@@ -58,12 +58,6 @@ pub trait CkksBackend {
     fn encode_values(&self, values: &[f64], scale: f64, level: usize) -> Result<Self::Pt>;
     /// Slot-wise product with a plaintext at the ciphertext's level, no rescale.
     fn mul_plain(&self, ct: &Self::Ct, pt: &Self::Pt) -> Result<Self::Ct>;
-    /// acc += ct * pt (as `mul_plain` then `add`; backends may fuse the two).
-    fn mul_plain_add(&self, acc: &mut Self::Ct, ct: &Self::Ct, pt: &Self::Pt) -> Result<()> {
-        let term = self.mul_plain(ct, pt)?;
-        *acc = self.add(acc, &term)?;
-        Ok(())
-    }
     /// Addition of operands with equal level and scale.
     fn add(&self, a: &Self::Ct, b: &Self::Ct) -> Result<Self::Ct>;
     /// Adds the constant c to every slot (encoded at the ciphertext's scale).
@@ -159,17 +153,6 @@ impl CkksBackend for Evaluator {
     ) -> Result<Ciphertext> {
         let pt = self.encoder().encode_real(values, scale, ct.level())?;
         Ok(self.mul_plain_no_rescale(ct, &pt)?)
-    }
-
-    fn mul_plain_add(&self, acc: &mut Ciphertext, ct: &Ciphertext, pt: &Plaintext) -> Result<()> {
-        if pt.level() != ct.level() {
-            return Err(CkksError::LevelMismatch {
-                expected: ct.level(),
-                found: pt.level(),
-            }
-            .into());
-        }
-        Ok(self.mul_plain_add_assign(acc, ct, pt)?)
     }
 
     fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
