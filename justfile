@@ -69,10 +69,12 @@ heml *args: setup
 bench *args: setup
     cargo bench --profile dev {{args}}
 
-# heml against python-paillier (+gmpy2) in the same run, same key size: prints ratios.
+# heml against python-paillier (+gmpy2) and TenSEAL in the same run, same parameters: prints ratios.
 bench-peers: setup
-    "{{venv}}/bin/pip" install --quiet phe==1.5.0 gmpy2
+    "{{venv}}/bin/pip" install --quiet phe==1.5.0 gmpy2 tenseal==0.3.18
     cargo run --bin heml -- peers paillier --python "{{venv}}/bin/python" --key-bits 2048
+    cargo run --bin heml -- peers ckks --python "{{venv}}/bin/python" --poly-modulus-degree 8192
+    cargo run --bin heml -- peers ckks --python "{{venv}}/bin/python" --poly-modulus-degree 16384
 
 # cargo fmt and clippy as CI runs them.
 lint: setup

@@ -159,6 +159,24 @@ pub enum PeersCommand {
         #[arg(long, default_value_t = 2048)]
         key_bits: u32,
     },
+    /// TenSEAL 0.3.18 (install: `just bench-peers`), one thread, the CKKS operation table.
+    Ckks {
+        /// The Python that has `tenseal`.
+        #[arg(long, default_value = ".venv/bin/python")]
+        python: PathBuf,
+        /// The peer's timing script.
+        #[arg(long, default_value = "peers/ckks_peer.py")]
+        script: PathBuf,
+        /// Ring degree N.
+        #[arg(long, default_value_t = 8192)]
+        poly_modulus_degree: usize,
+        /// Bit sizes of the primes, special prime last (default: [60, 40, 40, 60]
+        /// at N = 8192, [60, 40 x 6, 60] at N = 16384).
+        #[arg(long, value_delimiter = ',')]
+        coeff_mod_bit_sizes: Option<Vec<u32>>,
+        #[arg(long, default_value_t = 40)]
+        log2_scale: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -320,6 +338,55 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 .results
                 .join("peers")
                 .join(format!("paillier-{key_bits}-{stamp}.json"));
+            crate::results::write_atomic(&path, &serde_json::to_vec_pretty(&report)?)?;
+            if g.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+                println!("written to {}", path.display());
+            }
+            Ok(0)
+        }
+        Command::Peers(PeersCommand::Ckks {
+            python,
+            script,
+            poly_modulus_degree,
+            coeff_mod_bit_sizes,
+            log2_scale,
+        }) => {
+            let coeff_mod_bit_sizes = coeff_mod_bit_sizes.unwrap_or_else(|| {
+                let middle = (poly_modulus_degree / 8192).max(1).ilog2() as usize * 4 + 2;
+                let mut bits = vec![60];
+                bits.extend(std::iter::repeat_n(40, middle));
+                bits.push(60);
+                bits
+            });
+            let literal = crate::he::ckks::CkksParametersLiteral {
+                poly_modulus_degree,
+                coeff_mod_bit_sizes,
+                log2_scale,
+                security: crate::he::ckks::SecurityLevel::Tc128,
+            };
+            let tag = format!(
+                "{poly_modulus_degree}-{}",
+                literal
+                    .coeff_mod_bit_sizes
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join("_")
+            );
+            progress.println(format!(
+                "timing TenSEAL and heml at N={poly_modulus_degree} {:?}, one thread...",
+                literal.coeff_mod_bit_sizes
+            ));
+            let report = crate::peers::ckks(&python, &script, &literal)
+                .with_context(|| format!("CKKS peers at N={poly_modulus_degree}"))?;
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            let path = g
+                .results
+                .join("peers")
+                .join(format!("ckks-{tag}-{stamp}.json"));
             crate::results::write_atomic(&path, &serde_json::to_vec_pretty(&report)?)?;
             if g.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

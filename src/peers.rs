@@ -306,3 +306,174 @@ pub fn paillier(python: &Path, script: &Path, key_bits: u32) -> Result<PeerRepor
         rows,
     })
 }
+
+/// One CKKS operation timed in heml and in TenSEAL.
+#[derive(Debug, Clone, Serialize)]
+pub struct CkksPeerRow {
+    pub operation: String,
+    pub heml_s: f64,
+    pub peer_s: f64,
+    /// heml time / TenSEAL time: below 1, heml is faster.
+    pub ratio: f64,
+    /// The target as a largest allowed ratio heml/TenSEAL.
+    pub target_ratio: Option<f64>,
+    pub heml_precision: crate::he::ckks::PrecisionStats,
+    pub peer_max_abs_error: Option<f64>,
+    pub security: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CkksPeerReport {
+    pub peer: String,
+    pub peer_details: serde_json::Value,
+    pub parameters: String,
+    pub threads: u32,
+    /// Peak resident memory of the heml process (VmHWM), MiB.
+    pub heml_peak_rss_mib: Option<f64>,
+    pub heml: crate::experiments::ckks_ops::OpTable,
+    pub rows: Vec<CkksPeerRow>,
+}
+
+impl CkksPeerReport {
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "heml vs {} ({}, {} thread, medians; ratio = heml / TenSEAL time)\n{:<20} {:>11} {:>11} {:>8} {:>11}  {:>22} {:>9}  {:<18} note\n",
+            self.peer,
+            self.parameters,
+            self.threads,
+            "operation",
+            "heml",
+            "TenSEAL",
+            "ratio",
+            "target",
+            "heml log2 err max/med",
+            "TS err",
+            "security"
+        );
+        for r in &self.rows {
+            let target = match r.target_ratio {
+                Some(t) if r.ratio <= t => format!("<={} ok", fmt_ratio(t)),
+                Some(t) => format!("<={} MISS", fmt_ratio(t)),
+                None => "-".into(),
+            };
+            s += &format!(
+                "{:<20} {:>11} {:>11} {:>7}x {:>11}  {:>10.1} / {:>9.1} {:>9}  {:<18} {}\n",
+                r.operation,
+                fmt_s(r.heml_s),
+                fmt_s(r.peer_s),
+                fmt_ratio(r.ratio),
+                target,
+                r.heml_precision.max_log2_error,
+                r.heml_precision.median_log2_error,
+                r.peer_max_abs_error
+                    .map_or("-".into(), |e| format!("{:.0e}", e)),
+                r.security,
+                r.note
+            );
+        }
+        s += &format!(
+            "heml keygen {:.2} s ({} Galois keys); peak resident memory of heml's process (VmHWM): {}\n",
+            self.heml.keygen_s,
+            self.heml.galois_keys,
+            self.heml_peak_rss_mib
+                .map_or("unknown".into(), |m| format!("{m:.0} MiB"))
+        );
+        s
+    }
+}
+
+fn fmt_ratio(r: f64) -> String {
+    if r >= 0.1 {
+        format!("{r:.2}")
+    } else {
+        format!("{r:.4}")
+    }
+}
+
+/// TenSEAL 0.3.18 against heml, one thread, the same parameters and the same
+/// operation table (`experiments::ckks_ops`). heml's table runs first, in this
+/// process, so the peak memory is heml's own.
+pub fn ckks(
+    python: &Path,
+    script: &Path,
+    literal: &crate::he::ckks::CkksParametersLiteral,
+) -> Result<CkksPeerReport> {
+    use crate::experiments::ckks_ops::{self, OpRepeats};
+    let heml = ckks_ops::measure(
+        literal,
+        OpRepeats {
+            single: 15,
+            heavy: 3,
+        },
+        &|op| eprintln!("  heml: {op}"),
+    )?;
+    let heml_peak_rss_mib = ckks_ops::peak_rss_mib();
+    let bits: Vec<String> = literal
+        .coeff_mod_bit_sizes
+        .iter()
+        .map(u32::to_string)
+        .collect();
+    eprintln!("  TenSEAL: running {}", script.display());
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args([
+            "--n",
+            &literal.poly_modulus_degree.to_string(),
+            "--bits",
+            &bits.join(","),
+            "--log2-scale",
+            &literal.log2_scale.to_string(),
+            "--repeats",
+            "15",
+            "--heavy-repeats",
+            "1",
+        ])
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "the TenSEAL peer failed (install it with `just bench-peers`): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let peer: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("parsing the peer's JSON")?;
+    let mut rows = Vec::new();
+    for r in &heml.rows {
+        // dot_4096 at any N; every other name is the peer's key.
+        let key = r.operation.clone();
+        let peer_s = peer[format!("{key}_s")]["median"]
+            .as_f64()
+            .with_context(|| format!("the peer's JSON lacks {key}_s.median"))?;
+        let target_ratio = if key.starts_with("mm_") {
+            Some(1.0 / 30.0)
+        } else {
+            Some(1.0)
+        };
+        rows.push(CkksPeerRow {
+            operation: key.clone(),
+            heml_s: r.elapsed_s,
+            peer_s,
+            ratio: r.elapsed_s / peer_s,
+            target_ratio,
+            heml_precision: r.precision.clone(),
+            peer_max_abs_error: peer[format!("{key}_max_error")].as_f64(),
+            security: heml.security.clone(),
+            note: r.note.clone(),
+        });
+    }
+    Ok(CkksPeerReport {
+        peer: format!(
+            "TenSEAL {}",
+            peer["tenseal_version"].as_str().unwrap_or("?")
+        ),
+        peer_details: peer,
+        parameters: heml.parameters.clone(),
+        threads: 1,
+        heml_peak_rss_mib,
+        heml,
+        rows,
+    })
+}

@@ -1,6 +1,7 @@
 //! Experiments: a validated spec in, measurements out. This is where plaintext
 //! models (tch), data sets and the encryption engines meet.
 
+pub mod ckks_ops;
 pub mod mu18;
 pub mod paillier_layer;
 pub mod recorder;
@@ -34,5 +35,6 @@ pub struct Outcome {
 pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
     match spec.kind {
         ExperimentKind::Mu18Paillier => mu18::run(spec, ctx, rec),
+        ExperimentKind::CkksOps => ckks_ops::run(spec, ctx, rec),
     }
 }

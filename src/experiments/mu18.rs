@@ -36,7 +36,11 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         .clone()
         .context("this experiment needs a `baseline` section")?;
     let scheme = spec.scheme_for(ctx.profile).clone();
-    let unit = spec.dataset.unit_scale;
+    let unit = spec
+        .dataset
+        .as_ref()
+        .context("this experiment needs a `dataset` section")?
+        .unit_scale;
 
     let mnist = load_mnist(ctx.data).context("loading MNIST")?;
     let n_train = settings

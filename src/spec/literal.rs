@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 
+use crate::he::ckks::{CkksParametersLiteral, SecurityLevel};
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpecLiteral {
@@ -15,7 +17,9 @@ pub struct SpecLiteral {
     pub kind: String,
     pub paper: PaperLiteral,
     pub seed: u64,
-    pub dataset: DatasetLiteral,
+    /// Absent for experiments on synthetic inputs (e.g. `ckks-ops`).
+    #[serde(default)]
+    pub dataset: Option<DatasetLiteral>,
     #[serde(default)]
     pub baseline: Option<BaselineLiteral>,
     pub scheme: SchemeLiteral,
@@ -87,6 +91,18 @@ pub struct SchemeLiteral {
     /// Must be `true` for parameters below the security floor.
     #[serde(default)]
     pub allow_insecure: Option<bool>,
+    // --- CKKS (checked by the engine's `CkksParametersLiteral`)
+    /// Ring degree N, a power of two in 2^10..=2^16.
+    #[serde(default)]
+    pub poly_modulus_degree: Option<usize>,
+    /// Bit sizes of the primes q_0..q_L, then the special prime P.
+    #[serde(default)]
+    pub coeff_mod_bit_sizes: Option<Vec<u32>>,
+    #[serde(default)]
+    pub log2_scale: Option<u32>,
+    /// `tc128` (default), `tc192`, `tc256` or `insecure` (with `allow_insecure: true`).
+    #[serde(default)]
+    pub security: Option<SecurityLevel>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -116,6 +132,12 @@ pub struct ProfileLiteral {
     /// Number of seeds to repeat the experiment over.
     #[serde(default)]
     pub seeds: Option<usize>,
+    /// Repeats of each timed operation (the median is recorded).
+    #[serde(default)]
+    pub repeats: Option<usize>,
+    /// CKKS: the parameter sets this profile runs, in place of the scheme's own.
+    #[serde(default)]
+    pub parameter_sets: Option<Vec<CkksParametersLiteral>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

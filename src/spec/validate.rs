@@ -9,10 +9,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::literal::{
-    BaselineLiteral, ClaimLiteral, ProfileLiteral, SchemeLiteral, SpecLiteral, ToleranceLiteral,
+    BaselineLiteral, ClaimLiteral, DatasetLiteral, ProfileLiteral, SchemeLiteral, SpecLiteral,
+    ToleranceLiteral,
 };
 use super::locate::locate;
+use crate::he::ckks::{CkksError, CkksParameters, CkksParametersLiteral, SecurityLevel};
 use crate::he::paillier::{EncryptionMode, PaillierParams, PaillierParamsLiteral};
+use std::sync::Arc;
 
 /// A spec that could not be read or validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,11 +59,16 @@ impl std::error::Error for SpecError {}
 pub enum ExperimentKind {
     /// Muhammad et al. 2018: MLP on MNIST, collapsed, applied to Paillier-encrypted images.
     Mu18Paillier,
+    /// The CKKS operation table (single operations, vector-matrix products,
+    /// the degree-3 sigmoid) timed with its precision; no paper claims.
+    CkksOps,
 }
 
 impl ExperimentKind {
-    pub const ALL: &'static [(&'static str, ExperimentKind)] =
-        &[("mu18-paillier", ExperimentKind::Mu18Paillier)];
+    pub const ALL: &'static [(&'static str, ExperimentKind)] = &[
+        ("mu18-paillier", ExperimentKind::Mu18Paillier),
+        ("ckks-ops", ExperimentKind::CkksOps),
+    ];
 
     pub fn name(self) -> &'static str {
         Self::ALL
@@ -111,6 +119,9 @@ pub enum Scheme {
         /// Significant bits of the encoded weights; `None` = python-paillier default.
         weight_precision_bits: Option<u32>,
     },
+    Ckks {
+        params: Arc<CkksParameters>,
+    },
 }
 
 impl Scheme {
@@ -118,6 +129,7 @@ impl Scheme {
         match self {
             Scheme::Plaintext => "plaintext",
             Scheme::Paillier { .. } => "paillier",
+            Scheme::Ckks { .. } => "ckks",
         }
     }
 
@@ -125,6 +137,7 @@ impl Scheme {
         match self {
             Scheme::Plaintext => "n/a".into(),
             Scheme::Paillier { params, .. } => params.security_label(),
+            Scheme::Ckks { params } => params.security().to_string(),
         }
     }
 
@@ -132,6 +145,7 @@ impl Scheme {
         match self {
             Scheme::Plaintext => false,
             Scheme::Paillier { params, .. } => params.is_insecure(),
+            Scheme::Ckks { params } => params.security() == SecurityLevel::Insecure,
         }
     }
 }
@@ -221,6 +235,11 @@ pub struct Settings {
     pub encrypted_samples: Option<usize>,
     pub key_bits: Option<u32>,
     pub seeds: usize,
+    /// Repeats of each timed operation, when the profile sets them.
+    pub repeats: Option<usize>,
+    /// The parameter sets this profile runs: the scheme's own unless the
+    /// profile lists others (CKKS).
+    pub schemes: Vec<Scheme>,
 }
 
 /// A validated experiment spec.
@@ -235,7 +254,8 @@ pub struct Spec {
     pub paper_file: String,
     pub paper_section: String,
     pub seed: u64,
-    pub dataset: DatasetRef,
+    /// Absent for experiments on synthetic inputs.
+    pub dataset: Option<DatasetRef>,
     pub baseline: Option<Baseline>,
     pub scheme: Scheme,
     pub quick: Settings,
@@ -360,13 +380,30 @@ impl Validator<'_> {
         if lit.paper.file.is_empty() {
             return Err(self.err("paper.file", "an empty name", "the paper's file name"));
         }
-        let dataset = self.dataset(&lit)?;
+        let dataset = lit.dataset.as_ref().map(|d| self.dataset(d)).transpose()?;
         let baseline = lit
             .baseline
             .as_ref()
             .map(|b| self.baseline(b))
             .transpose()?;
         let scheme = self.scheme(&lit.scheme)?;
+        match kind {
+            ExperimentKind::Mu18Paillier if dataset.is_none() => {
+                return Err(self.err(
+                    "dataset",
+                    "no data set",
+                    "a `dataset` section (kind mu18-paillier reads MNIST)",
+                ));
+            }
+            ExperimentKind::CkksOps if !matches!(scheme, Scheme::Ckks { .. }) => {
+                return Err(self.err(
+                    "scheme.engine",
+                    format!("{:?}", scheme.engine()),
+                    "`ckks` (kind ckks-ops times the CKKS engine)",
+                ));
+            }
+            _ => {}
+        }
         let quick = self.profile("quick", &lit.profiles.quick, baseline.as_ref())?;
         let full = self.profile("full", &lit.profiles.full, baseline.as_ref())?;
         let mut quick = quick;
@@ -395,6 +432,37 @@ impl Validator<'_> {
                     ));
                 }
                 (s, None) => s.clone(),
+            };
+            let sets = match name {
+                "quick" => &lit.profiles.quick.parameter_sets,
+                _ => &lit.profiles.full.parameter_sets,
+            };
+            settings.schemes = match (sets, &scheme) {
+                (None, _) => vec![settings.scheme.clone()],
+                (Some(sets), Scheme::Ckks { .. }) => {
+                    if sets.is_empty() {
+                        return Err(self.err(
+                            &format!("profiles.{name}.parameter_sets"),
+                            "an empty list",
+                            "at least one parameter set, or leave it out",
+                        ));
+                    }
+                    sets.iter()
+                        .enumerate()
+                        .map(|(i, p)| {
+                            let field = format!("profiles.{name}.parameter_sets[{i}]");
+                            self.ckks_params(p, lit.scheme.allow_insecure, &field)
+                                .map(|params| Scheme::Ckks { params })
+                        })
+                        .collect::<Result<_, _>>()?
+                }
+                (Some(_), s) => {
+                    return Err(self.err(
+                        &format!("profiles.{name}.parameter_sets"),
+                        "parameter sets",
+                        format!("none: engine `{}` has no parameter sets", s.engine()),
+                    ));
+                }
             };
         }
         let mut claims = Vec::new();
@@ -430,8 +498,7 @@ impl Validator<'_> {
         })
     }
 
-    fn dataset(&self, lit: &SpecLiteral) -> Result<DatasetRef, SpecError> {
-        let d = &lit.dataset;
+    fn dataset(&self, d: &DatasetLiteral) -> Result<DatasetRef, SpecError> {
         if d.name.is_empty() {
             return Err(self.err(
                 "dataset.name",
@@ -585,12 +652,92 @@ impl Validator<'_> {
                     weight_precision_bits: s.weight_precision_bits,
                 })
             }
+            "ckks" => {
+                for (set, name) in [
+                    (s.key_bits.is_some(), "key_bits"),
+                    (s.mode.is_some(), "mode"),
+                    (s.weight_precision_bits.is_some(), "weight_precision_bits"),
+                ] {
+                    if set {
+                        return Err(self.err(
+                            &format!("scheme.{name}"),
+                            "a value",
+                            "no such field for engine `ckks`",
+                        ));
+                    }
+                }
+                let missing = |f: &str| {
+                    self.err(
+                        &format!("scheme.{f}"),
+                        "nothing",
+                        "a value for engine `ckks`",
+                    )
+                };
+                let lit = CkksParametersLiteral {
+                    poly_modulus_degree: s
+                        .poly_modulus_degree
+                        .ok_or_else(|| missing("poly_modulus_degree"))?,
+                    coeff_mod_bit_sizes: s
+                        .coeff_mod_bit_sizes
+                        .clone()
+                        .ok_or_else(|| missing("coeff_mod_bit_sizes"))?,
+                    log2_scale: s.log2_scale.ok_or_else(|| missing("log2_scale"))?,
+                    security: s.security.unwrap_or_default(),
+                };
+                let params = self.ckks_params(&lit, s.allow_insecure, "scheme")?;
+                Ok(Scheme::Ckks { params })
+            }
             other => Err(self.err(
                 "scheme.engine",
                 format!("{other:?}"),
-                "one of plaintext, paillier (ckks and intvec arrive with their engines)",
+                "one of plaintext, paillier, ckks (intvec arrives with its engine)",
             )),
         }
+    }
+
+    /// The engine's validation, its error placed on the field it concerns
+    /// (`prefix` is `scheme` or a profile's parameter set).
+    fn ckks_params(
+        &self,
+        lit: &CkksParametersLiteral,
+        allow_insecure: Option<bool>,
+        prefix: &str,
+    ) -> Result<Arc<CkksParameters>, SpecError> {
+        if lit.security == SecurityLevel::Insecure && allow_insecure != Some(true) {
+            return Err(self.err(
+                &format!("{prefix}.security"),
+                "`insecure`",
+                "`allow_insecure: true` in the scheme as well, or a security level (tc128, tc192, tc256)",
+            ));
+        }
+        lit.validate().map_err(|e| {
+            let (field, given) = match &e {
+                CkksError::InvalidDegree { n } => ("poly_modulus_degree", n.to_string()),
+                CkksError::InvalidBitSize { index, bits, .. } => {
+                    return self.err(
+                        &format!("{prefix}.coeff_mod_bit_sizes[{index}]"),
+                        bits,
+                        e.to_string(),
+                    );
+                }
+                CkksError::TooFewPrimes { .. }
+                | CkksError::NotEnoughPrimes { .. }
+                | CkksError::Insecure { .. } => (
+                    "coeff_mod_bit_sizes",
+                    format!("{:?}", lit.coeff_mod_bit_sizes),
+                ),
+                CkksError::InvalidScale { log2_scale, .. } => {
+                    ("log2_scale", log2_scale.to_string())
+                }
+                _ => ("", format!("{lit:?}")),
+            };
+            let field = if field.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{field}")
+            };
+            self.err(&field, given, e.to_string())
+        })
     }
 
     fn profile(
@@ -606,6 +753,7 @@ impl Validator<'_> {
             (p.test_samples, "test_samples"),
             (p.encrypted_samples, "encrypted_samples"),
             (p.seeds, "seeds"),
+            (p.repeats, "repeats"),
         ] {
             if v == Some(0) {
                 return Err(self.err(&field(f), 0, "a positive number, or leave it out"));
@@ -626,6 +774,8 @@ impl Validator<'_> {
             encrypted_samples: p.encrypted_samples,
             key_bits: p.key_bits,
             seeds: p.seeds.unwrap_or(1),
+            repeats: p.repeats,
+            schemes: Vec::new(),
         })
     }
 
@@ -847,5 +997,77 @@ mod tests {
         assert!(e.to_string().contains("mu18-paillier"), "{e}");
         let e = parse(&GOOD.replace("id: MU18-collapse", "id: collapse")).unwrap_err();
         assert_eq!(e.field, "claims[2].id");
+    }
+
+    const CKKS_OPS: &str = include_str!("../../experiments/ckks-ops.yaml");
+
+    #[test]
+    fn the_ckks_ops_spec_validates_with_one_set_quick_and_two_full() {
+        let spec = parse(CKKS_OPS).unwrap();
+        assert_eq!(spec.kind, ExperimentKind::CkksOps);
+        assert!(spec.dataset.is_none());
+        assert_eq!(spec.scheme.security(), "128-bit classical");
+        let quick = spec.settings(Profile::Quick);
+        assert_eq!(quick.schemes.len(), 1);
+        assert_eq!(quick.repeats, Some(3));
+        let full = spec.settings(Profile::Full);
+        let degrees: Vec<usize> = full
+            .schemes
+            .iter()
+            .map(|s| match s {
+                Scheme::Ckks { params } => params.degree(),
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(degrees, vec![8192, 16384]);
+    }
+
+    #[test]
+    fn ckks_errors_come_from_the_engine_and_are_located() {
+        let text = CKKS_OPS.replace(
+            "  coeff_mod_bit_sizes: [60, 40, 40, 60]",
+            "  coeff_mod_bit_sizes: [60, 40, 40, 40, 40, 60]",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "scheme.coeff_mod_bit_sizes", "{e}");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("  coeff_mod_bit_sizes"))
+            .unwrap()
+            + 1;
+        assert_eq!(e.line, Some(line), "{e}");
+        assert!(e.to_string().contains("218"), "{e}");
+
+        let text = CKKS_OPS.replace("  poly_modulus_degree: 8192", "  poly_modulus_degree: 8000");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "scheme.poly_modulus_degree", "{e}");
+        assert!(e.to_string().contains("power of two"), "{e}");
+
+        let text = CKKS_OPS.replace("  security: tc128", "  security: insecure");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "scheme.security", "{e}");
+        assert!(e.to_string().contains("allow_insecure"), "{e}");
+
+        let text = CKKS_OPS.replace("  security: tc128", "  security: tc129");
+        let e = parse(&text).unwrap_err();
+        assert!(e.to_string().contains("tc128"), "{e}");
+
+        let text = CKKS_OPS.replace(
+            "log2_scale: 40, security: tc128}\n      - {poly_modulus_degree: 16384",
+            "log2_scale: 70, security: tc128}\n      - {poly_modulus_degree: 16384",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "profiles.full.parameter_sets[0].log2_scale", "{e}");
+        assert!(e.line.is_some(), "{e}");
+    }
+
+    #[test]
+    fn a_paillier_spec_cannot_list_parameter_sets_and_mu18_needs_a_dataset() {
+        let text = GOOD.replace("    epochs: 3\n", "    epochs: 3\n    parameter_sets: []\n");
+        assert_ne!(text, GOOD);
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.field, "profiles.quick.parameter_sets", "{e}");
+        let e = parse(&CKKS_OPS.replace("kind: ckks-ops", "kind: mu18-paillier")).unwrap_err();
+        assert_eq!(e.field, "dataset", "{e}");
     }
 }

@@ -4,10 +4,15 @@
 //! "Faster homomorphic linear transformations in HElib", CRYPTO 2018).
 //!
 //! Layout. A vector of length n <= slots is encrypted replicated with period
-//! p = next_pow2(max(rows, cols)): slot i holds x[i mod p] (zero beyond n), so a
-//! rotation by k < p reads x[(i + k) mod p]. The output comes back in the same
-//! layout with period p. Matrices larger than the slot count use blocks of
-//! `slots` x `slots`, one ciphertext per block of the vector.
+//! c = next_pow2(n): slot i holds x[i mod c] (zero beyond n), so a rotation by
+//! k reads x[(i + k) mod c]. For y = M x with M of r' x c' (r = next_pow2(r'),
+//! c = next_pow2(c')) the output comes back replicated with period r, the
+//! input period of the next layer: products chain without re-packing. Only
+//! min(r, c) generalised diagonals d_k[i] = M[i mod r][(i + k) mod c] are
+//! needed; a wide matrix (r < c) then folds its c / r partial sums with
+//! log2(c / r) rotate-and-adds (the hybrid method of GAZELLE, Juvekar et al.,
+//! USENIX Security 2018, §5.2). Matrices larger than the slot count use blocks
+//! of `slots` x `slots`, one ciphertext per block of the vector.
 
 use super::{CircuitError, CkksBackend, Result};
 
@@ -103,8 +108,10 @@ pub struct LinearTransform {
     rows: usize,
     cols: usize,
     slots: usize,
-    /// Period of the layout (power of two <= slots); `slots` in block mode.
+    /// Period of the input layout (power of two <= slots); `slots` in block mode.
     period: usize,
+    /// Period of the output layout; `slots` in block mode.
+    out_period: usize,
     baby: usize,
     /// blocks[r][c]: for each non-zero diagonal k, the giant-step pre-rotated
     /// diagonal values over all slots.
@@ -135,33 +142,40 @@ impl LinearTransform {
                 "matrix must be non-empty and rectangular".into(),
             ));
         }
-        let period = rows.max(cols).next_power_of_two().min(slots);
-        let row_blocks = rows.div_ceil(period);
-        let col_blocks = cols.div_ceil(period);
-        let baby = (period as f64).sqrt().ceil() as usize;
-        let baby = baby.next_power_of_two().min(period);
+        let (in_period, out_period) = if rows.max(cols).next_power_of_two() > slots {
+            (slots, slots)
+        } else {
+            (cols.next_power_of_two(), rows.next_power_of_two())
+        };
+        let row_blocks = rows.div_ceil(out_period);
+        let col_blocks = cols.div_ceil(in_period);
+        let count = in_period.min(out_period);
+        let baby = (count as f64).sqrt().ceil() as usize;
+        let baby = baby.next_power_of_two().min(count);
         let mut blocks = Vec::with_capacity(row_blocks);
         for rb in 0..row_blocks {
             let mut row = Vec::with_capacity(col_blocks);
             for cb in 0..col_blocks {
                 let entry = |i: usize, j: usize| {
                     matrix
-                        .get(rb * period + i)
-                        .and_then(|r| r.get(cb * period + j))
+                        .get(rb * out_period + i)
+                        .and_then(|r| r.get(cb * in_period + j))
                         .copied()
                         .unwrap_or(0.0)
                 };
+                // d_k over all slots; periodic with max(in, out) period.
+                let diagonal = |k: usize, i: usize| entry(i % out_period, (i + k) % in_period);
+                let span = in_period.max(out_period);
                 let mut diags = Vec::new();
-                for k in 0..period {
-                    let diag: Vec<f64> = (0..period).map(|i| entry(i, (i + k) % period)).collect();
-                    if diag.iter().all(|&v| v == 0.0) {
+                for k in 0..count {
+                    if (0..span).all(|i| diagonal(k, i) == 0.0) {
                         continue;
                     }
                     // Pre-rotate right by the giant step so the giant rotation can
                     // be applied after the inner sum.
                     let giant = (k / baby) * baby;
                     let full: Vec<f64> = (0..slots)
-                        .map(|i| diag[(i + slots - giant % slots) % period])
+                        .map(|i| diagonal(k, (i + slots - giant % slots) % slots))
                         .collect();
                     diags.push((k, full));
                 }
@@ -173,7 +187,8 @@ impl LinearTransform {
             rows,
             cols,
             slots,
-            period,
+            period: in_period,
+            out_period,
             baby,
             blocks,
             packed: None,
@@ -206,6 +221,7 @@ impl LinearTransform {
             cols,
             slots,
             period,
+            out_period: period,
             baby: 1,
             blocks: Vec::new(),
             packed: Some(w),
@@ -230,8 +246,34 @@ impl LinearTransform {
         Self::matrix_vector(&transpose(matrix)?, slots)
     }
 
+    /// Period of the replicated input layout.
     pub fn period(&self) -> usize {
         self.period
+    }
+
+    /// Non-zero diagonals over all blocks (plaintext products per application).
+    pub fn diagonal_count(&self) -> usize {
+        self.blocks.iter().flatten().map(Vec::len).sum()
+    }
+
+    /// Period of the replicated output layout (the diagonal method): the
+    /// input period of a following transform.
+    pub fn output_period(&self) -> usize {
+        self.out_period
+    }
+
+    /// Rotate-and-add steps that fold a wide matrix's partial sums: r, 2r, ..., c/2.
+    fn fold_steps(&self) -> Vec<i64> {
+        if self.packed.is_some() {
+            return Vec::new();
+        }
+        let mut steps = Vec::new();
+        let mut s = self.out_period;
+        while s < self.period {
+            steps.push(s as i64);
+            s *= 2;
+        }
+        steps
     }
 
     pub fn input_blocks(&self) -> usize {
@@ -239,7 +281,10 @@ impl LinearTransform {
     }
 
     pub fn output_blocks(&self) -> usize {
-        self.rows.div_ceil(self.period)
+        if self.packed.is_some() {
+            return 1;
+        }
+        self.rows.div_ceil(self.out_period)
     }
 
     /// The slot vectors to encrypt for an input of length cols.
@@ -265,7 +310,7 @@ impl LinearTransform {
             return (0..self.rows).map(|i| blocks[0][i * self.period]).collect();
         }
         (0..self.rows)
-            .map(|i| blocks[i / self.period][i % self.period])
+            .map(|i| blocks[i / self.out_period][i % self.out_period])
             .collect()
     }
 
@@ -276,7 +321,7 @@ impl LinearTransform {
                 .map(|i| 1i64 << i)
                 .collect();
         }
-        let mut steps: Vec<i64> = Vec::new();
+        let mut steps: Vec<i64> = self.fold_steps();
         for row in &self.blocks {
             for diags in row {
                 for (k, _) in diags {
@@ -292,7 +337,8 @@ impl LinearTransform {
     }
 
     /// y = M x: one level (plaintext products at scale q_l, one rescale per
-    /// output block). Baby rotations are hoisted per input block.
+    /// output block). Baby rotations are hoisted per input block; a wide
+    /// matrix adds log2(c / r) rotate-and-adds after the rescale.
     pub fn apply<B: CkksBackend>(&self, b: &B, x: &[B::Ct]) -> Result<Vec<B::Ct>> {
         let level = x.first().map_or(0, |c| b.level(c));
         let prepared = self.prepare(b, level)?;
@@ -368,7 +414,7 @@ impl LinearTransform {
             .iter()
             .map(|ct| b.rotate_hoisted(ct, &baby_steps))
             .collect::<Result<_>>()?;
-        let giants = self.period.div_ceil(self.baby);
+        let giants = self.period.min(self.out_period).div_ceil(self.baby);
         let mut out = Vec::with_capacity(self.output_blocks());
         for row in &prepared.blocks {
             let mut total: Option<B::Ct> = None;
@@ -398,7 +444,13 @@ impl LinearTransform {
                     b.mul_values_at_scale(&x[0], &[0.0], b.params().q(prepared.level) as f64)?
                 }
             };
-            out.push(b.rescale(&total)?);
+            // A wide matrix: fold the partial sums (after the rescale, on fewer primes).
+            let mut acc = b.rescale(&total)?;
+            for step in self.fold_steps() {
+                let r = b.rotate(&acc, step)?;
+                acc = b.add(&acc, &r)?;
+            }
+            out.push(acc);
         }
         Ok(out)
     }
@@ -495,6 +547,38 @@ mod tests {
             assert!((yj - expected).abs() < 1e-5);
         }
         assert!(LinearTransform::matrix_vector_packed(&matrix(40, 40, 1), slots).is_err());
+    }
+
+    #[test]
+    fn rectangular_layers_chain_and_use_min_rows_cols_diagonals() {
+        let c = ctx();
+        let slots = c.params.slots();
+        // x (12) -> x^T A1 (40) -> (x^T A1) A2 (6): a tall then a wide transform.
+        let a1 = matrix(12, 40, 7);
+        let a2 = matrix(40, 6, 8);
+        let l1 = LinearTransform::vector_matrix(&a1, slots).unwrap();
+        let l2 = LinearTransform::vector_matrix(&a2, slots).unwrap();
+        assert_eq!((l1.period(), l1.output_period()), (16, 64));
+        assert_eq!((l2.period(), l2.output_period()), (64, 8));
+        assert!(l1.blocks[0][0].len() <= 16 && l2.blocks[0][0].len() <= 8);
+        let x: Vec<f64> = (0..12).map(|i| ((i as f64) * 0.9).cos()).collect();
+        let ct = c
+            .encryptor
+            .encrypt_real(&l1.pack_input(&x).unwrap()[0])
+            .unwrap();
+        let h = l1.apply(&c.evaluator, &[ct]).unwrap();
+        let out = l2.apply(&c.evaluator, &h).unwrap();
+        let dec = c.decryptor.decrypt_real(&out[0]);
+        let h_plain: Vec<f64> = (0..40)
+            .map(|j| (0..12).map(|i| x[i] * a1[i][j]).sum())
+            .collect();
+        for k in 0..6 {
+            let want: f64 = (0..40).map(|j| h_plain[j] * a2[j][k]).sum();
+            // Every slot holds the output replicated with period 8.
+            for copy in [0, 8, slots - 8] {
+                assert!((dec[copy + k] - want).abs() < 1e-5, "slot {}", copy + k);
+            }
+        }
     }
 
     #[test]
