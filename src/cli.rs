@@ -228,7 +228,11 @@ fn data_store(g: &Global) -> Result<DataStore> {
 fn dispatch(cli: Cli) -> Result<i32> {
     let g = cli.global.clone();
     let progress = Progress::new(g.quiet || g.json);
-    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    // The command as a user would type it (no path of this machine).
+    let command_line = std::iter::once("heml".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     match cli.command {
         Command::Run {
             specs,

@@ -20,3 +20,4 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod spec;
+pub mod timing;

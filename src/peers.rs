@@ -3,8 +3,8 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::time::Instant;
 
+use crate::timing::median_s;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
@@ -78,44 +78,41 @@ fn fmt_s(s: f64) -> String {
     }
 }
 
-/// Median wall time of `f` over `n` runs, in seconds.
-fn median_s(n: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..n.max(1))
-        .map(|_| {
-            let t0 = Instant::now();
-            f();
-            t0.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
+/// Runs a peer's timing script with one thread and returns its JSON.
+fn run_peer_script(
+    python: &Path,
+    script: &Path,
+    peer: &str,
+    args: &[String],
+) -> Result<serde_json::Value> {
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args(args)
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "the {peer} peer failed (install it with `just bench-peers`): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    serde_json::from_slice(&out.stdout).with_context(|| format!("parsing the {peer} peer's JSON"))
 }
 
 /// python-paillier (with gmpy2) against heml, one thread, same key size and
 /// the same workload: one pixel k/255, a 784-pixel image, a 10x784 layer of
 /// weights uniform in [-0.5, 0.5] with python-paillier's default encoding.
 pub fn paillier(python: &Path, script: &Path, key_bits: u32) -> Result<PeerReport> {
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .args([
-            "--key-bits",
-            &key_bits.to_string(),
-            "--repeats",
-            "7",
-            "--heavy-repeats",
-            "1",
-        ])
-        .env("OMP_NUM_THREADS", "1")
-        .output()
-        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
-    if !out.status.success() {
-        bail!(
-            "the python-paillier peer failed (install it with `just bench-peers`): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let peer: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("parsing the peer's JSON")?;
+    let args = [
+        "--key-bits",
+        &key_bits.to_string(),
+        "--repeats",
+        "7",
+        "--heavy-repeats",
+        "1",
+    ];
+    let peer = run_peer_script(python, script, "python-paillier", &args.map(String::from))?;
     let p = |k: &str| -> Result<f64> {
         peer[k]["median"]
             .as_f64()
@@ -415,31 +412,19 @@ pub fn ckks(
         .map(u32::to_string)
         .collect();
     eprintln!("  TenSEAL: running {}", script.display());
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .args([
-            "--n",
-            &literal.poly_modulus_degree.to_string(),
-            "--bits",
-            &bits.join(","),
-            "--log2-scale",
-            &literal.log2_scale.to_string(),
-            "--repeats",
-            "15",
-            "--heavy-repeats",
-            "1",
-        ])
-        .env("OMP_NUM_THREADS", "1")
-        .output()
-        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
-    if !out.status.success() {
-        bail!(
-            "the TenSEAL peer failed (install it with `just bench-peers`): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let peer: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("parsing the peer's JSON")?;
+    let args = [
+        "--n".to_string(),
+        literal.poly_modulus_degree.to_string(),
+        "--bits".into(),
+        bits.join(","),
+        "--log2-scale".into(),
+        literal.log2_scale.to_string(),
+        "--repeats".into(),
+        "15".into(),
+        "--heavy-repeats".into(),
+        "1".into(),
+    ];
+    let peer = run_peer_script(python, script, "TenSEAL", &args)?;
     let mut rows = Vec::new();
     for r in &heml.rows {
         // dot_4096 at any N; every other name is the peer's key.

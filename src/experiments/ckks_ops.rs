@@ -56,26 +56,7 @@ pub struct OpTable {
     pub rows: Vec<OpRow>,
 }
 
-/// Median wall time of `f` over `n` runs, in seconds.
-pub fn median_s(n: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..n.max(1))
-        .map(|_| {
-            let t0 = Instant::now();
-            f();
-            t0.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
-
-/// Peak resident memory of this process so far (VmHWM), in MiB; None off Linux.
-pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
+pub use crate::timing::{median_s, peak_rss_mib};
 
 /// Deterministic values in [lo, hi) (xorshift), so heml's inputs are reproducible.
 fn uniform(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {

@@ -1009,7 +1009,7 @@ mod tests {
         assert_eq!(spec.scheme.security(), "128-bit classical");
         let quick = spec.settings(Profile::Quick);
         assert_eq!(quick.schemes.len(), 1);
-        assert_eq!(quick.repeats, Some(3));
+        assert_eq!(quick.repeats, Some(15));
         let full = spec.settings(Profile::Full);
         let degrees: Vec<usize> = full
             .schemes
