@@ -337,19 +337,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 "timing python-paillier and heml at {key_bits} bits, one thread..."
             ));
             let report = crate::peers::paillier(&python, &script, key_bits)?;
-            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-            let path = g
-                .results
-                .join("peers")
-                .join(format!("paillier-{key_bits}-{stamp}.json"));
-            crate::results::write_atomic(&path, &serde_json::to_vec_pretty(&report)?)?;
-            if g.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.render());
-                println!("written to {}", path.display());
-            }
-            Ok(0)
+            save_peer_report(
+                &g,
+                &format!("paillier-{key_bits}"),
+                &report,
+                &report.render(),
+            )
         }
         Command::Peers(PeersCommand::Ckks {
             python,
@@ -386,21 +379,28 @@ fn dispatch(cli: Cli) -> Result<i32> {
             ));
             let report = crate::peers::ckks(&python, &script, &literal)
                 .with_context(|| format!("CKKS peers at N={poly_modulus_degree}"))?;
-            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-            let path = g
-                .results
-                .join("peers")
-                .join(format!("ckks-{tag}-{stamp}.json"));
-            crate::results::write_atomic(&path, &serde_json::to_vec_pretty(&report)?)?;
-            if g.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.render());
-                println!("written to {}", path.display());
-            }
-            Ok(0)
+            save_peer_report(&g, &format!("ckks-{tag}"), &report, &report.render())
         }
     }
+}
+
+/// Writes a peer table to `results/peers/<name>-<time>.json` and prints it.
+fn save_peer_report(
+    g: &Global,
+    name: &str,
+    report: &impl serde::Serialize,
+    table: &str,
+) -> Result<i32> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let path = g.results.join("peers").join(format!("{name}-{stamp}.json"));
+    crate::results::write_atomic(&path, &serde_json::to_vec_pretty(report)?)?;
+    if g.json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{table}");
+        println!("written to {}", path.display());
+    }
+    Ok(0)
 }
 
 fn run_and_report(
