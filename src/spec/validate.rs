@@ -617,22 +617,28 @@ impl Validator<'_> {
         PaillierParams::from_literal(&lit).map_err(|e| self.err(field, key_bits, e.to_string()))
     }
 
+    /// The Paillier-only fields must be absent for other engines.
+    fn no_paillier_fields(&self, s: &SchemeLiteral, engine: &str) -> Result<(), SpecError> {
+        for (set, name) in [
+            (s.key_bits.is_some(), "key_bits"),
+            (s.mode.is_some(), "mode"),
+            (s.weight_precision_bits.is_some(), "weight_precision_bits"),
+        ] {
+            if set {
+                return Err(self.err(
+                    &format!("scheme.{name}"),
+                    "a value",
+                    format!("no such field for engine `{engine}`"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn scheme(&self, s: &SchemeLiteral) -> Result<Scheme, SpecError> {
         match s.engine.as_str() {
             "plaintext" => {
-                for (set, name) in [
-                    (s.key_bits.is_some(), "key_bits"),
-                    (s.mode.is_some(), "mode"),
-                    (s.weight_precision_bits.is_some(), "weight_precision_bits"),
-                ] {
-                    if set {
-                        return Err(self.err(
-                            &format!("scheme.{name}"),
-                            "a value",
-                            "no such field for engine `plaintext`",
-                        ));
-                    }
-                }
+                self.no_paillier_fields(s, "plaintext")?;
                 Ok(Scheme::Plaintext)
             }
             "paillier" => {
@@ -653,19 +659,7 @@ impl Validator<'_> {
                 })
             }
             "ckks" => {
-                for (set, name) in [
-                    (s.key_bits.is_some(), "key_bits"),
-                    (s.mode.is_some(), "mode"),
-                    (s.weight_precision_bits.is_some(), "weight_precision_bits"),
-                ] {
-                    if set {
-                        return Err(self.err(
-                            &format!("scheme.{name}"),
-                            "a value",
-                            "no such field for engine `ckks`",
-                        ));
-                    }
-                }
+                self.no_paillier_fields(s, "ckks")?;
                 let missing = |f: &str| {
                     self.err(
                         &format!("scheme.{f}"),

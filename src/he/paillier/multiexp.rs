@@ -514,30 +514,7 @@ pub fn multi_exp(
     exps: &[Integer],
     m: &Integer,
 ) -> Result<Integer> {
-    if bases.len() != exps.len() {
-        return Err(PaillierError::DimensionMismatch {
-            what: "multi_exp exponents".into(),
-            expected: bases.len(),
-            found: exps.len(),
-        });
-    }
-    let mut ar = GenericMod::new(m);
-    let b: Vec<Integer> = bases.iter().map(|x| ar.load(x)).collect();
-    let inv = match inverses {
-        Some(inv) => {
-            if inv.len() != bases.len() {
-                return Err(PaillierError::DimensionMismatch {
-                    what: "multi_exp inverses".into(),
-                    expected: bases.len(),
-                    found: inv.len(),
-                });
-            }
-            inv.iter().map(|x| ar.load(x)).collect()
-        }
-        None => batch_invert_elems(&mut ar, &b)?,
-    };
-    let c = choose_window(exps);
-    Ok(pippenger(&mut ar, &b, &inv, exps, c))
+    multi_exp_in(&mut GenericMod::new(m), bases, inverses, exps)
 }
 
 /// [`multi_exp`] modulo `n^2` with base-`n` arithmetic.
@@ -550,21 +527,35 @@ pub fn multi_exp_mod_n_squared(
     exps: &[Integer],
     n: &Integer,
 ) -> Result<Integer> {
+    multi_exp_in(&mut NSquareMod::new(n), bases, inverses, exps)
+}
+
+/// The checks, loading and window choice of [`multi_exp`] in any
+/// representation `ar`.
+fn multi_exp_in<A: ModArith>(
+    ar: &mut A,
+    bases: &[Integer],
+    inverses: Option<&[Integer]>,
+    exps: &[Integer],
+) -> Result<Integer> {
+    let mismatch = |what: &str, found: usize| PaillierError::DimensionMismatch {
+        what: what.into(),
+        expected: bases.len(),
+        found,
+    };
     if bases.len() != exps.len() {
-        return Err(PaillierError::DimensionMismatch {
-            what: "multi_exp exponents".into(),
-            expected: bases.len(),
-            found: exps.len(),
-        });
+        return Err(mismatch("multi_exp exponents", exps.len()));
     }
-    let mut ar = NSquareMod::new(n);
-    let b: Vec<BaseN> = bases.iter().map(|x| ar.load(x)).collect();
+    let b: Vec<A::Elem> = bases.iter().map(|x| ar.load(x)).collect();
     let inv = match inverses {
+        Some(inv) if inv.len() != bases.len() => {
+            return Err(mismatch("multi_exp inverses", inv.len()));
+        }
         Some(inv) => inv.iter().map(|x| ar.load(x)).collect(),
-        None => batch_invert_elems(&mut ar, &b)?,
+        None => batch_invert_elems(ar, &b)?,
     };
     let c = choose_window(exps);
-    Ok(pippenger(&mut ar, &b, &inv, exps, c))
+    Ok(pippenger(ar, &b, &inv, exps, c))
 }
 
 /// [`multi_exp`] with an explicit window width `c` (`1..=16`) and given
