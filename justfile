@@ -9,18 +9,20 @@ venv := root / ".venv"
 
 # Keep cargo's build outside the clone: later clones on this machine start warm.
 export CARGO_TARGET_DIR := env("CARGO_TARGET_DIR", env("HOME") / ".cache/heml/target")
-# tch builds against the CPU-only libtorch of the project's venv, reached
-# through a link beside the build cache so that every clone on the machine
-# shares one torch-sys build; build.rs embeds that path as an rpath, so the
-# binaries find libtorch without LD_LIBRARY_PATH.
-venv_torch := venv / "lib" / python / "site-packages/torch"
-export LIBTORCH := CARGO_TARGET_DIR / "libtorch-2.13.0"
+# tch builds against a CPU-only libtorch installed once per machine in a venv
+# beside the build cache (never inside a clone: a deleted clone must not
+# break the shared build), so every clone shares one torch-sys build; build.rs
+# embeds its path as an rpath, so the binaries find libtorch without
+# LD_LIBRARY_PATH. The clone's own .venv holds the peer libraries.
+heml_cache := env("HEML_CACHE", env("HOME") / ".cache/heml")
+torch_venv := heml_cache / "torch-2.13.0"
+export LIBTORCH := torch_venv / "lib" / python / "site-packages/torch"
 
 # List the recipes.
 default:
     @just --list
 
-# Create .venv with PyPI's torch 2.13.0 without its CUDA stack (about 540 MB), if missing.
+# Install PyPI's torch 2.13.0 without its CUDA stack (about 540 MB) into the machine's heml cache, if missing.
 setup:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -32,14 +34,12 @@ setup:
             echo "heml needs m4 to build GMP: install it (e.g. sudo apt-get install m4)" >&2; exit 1
         fi
     fi
-    if [ ! -f "{{venv_torch}}/lib/libtorch_cpu.so" ]; then
-        echo "installing a CPU-only libtorch into {{venv}} (once)"
-        python3 -m venv "{{venv}}"
-        "{{venv}}/bin/pip" install --quiet --no-deps torch==2.13.0 \
+    if [ ! -f "$LIBTORCH/lib/libtorch_cpu.so" ]; then
+        echo "installing a CPU-only libtorch into {{torch_venv}} (once per machine)"
+        python3 -m venv "{{torch_venv}}"
+        "{{torch_venv}}/bin/pip" install --quiet --no-deps torch==2.13.0 \
             nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85
     fi
-    mkdir -p "$CARGO_TARGET_DIR"
-    ln -sfn "{{venv_torch}}" "$LIBTORCH"
 
 # Build heml (one profile for everything: see Cargo.toml).
 build: setup
@@ -71,6 +71,7 @@ bench *args: setup
 
 # heml against python-paillier (+gmpy2) and TenSEAL in the same run, same parameters: prints ratios.
 bench-peers: setup
+    [ -x "{{venv}}/bin/pip" ] || python3 -m venv "{{venv}}"
     "{{venv}}/bin/pip" install --quiet phe==1.5.0 gmpy2 tenseal==0.3.18
     cargo run --bin heml -- peers paillier --python "{{venv}}/bin/python" --key-bits 2048
     cargo run --bin heml -- peers ckks --python "{{venv}}/bin/python" --poly-modulus-degree 8192
