@@ -3,7 +3,7 @@
 //! caps the ring degree for quick runs.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use heml::he::ckks::circuits::LinearTransform;
+use heml::he::ckks::circuits::{InputLayout, LinearTransform};
 use heml::he::ckks::keycache::cached_context;
 use heml::he::ckks::{CkksParametersLiteral, RotationSet, SecurityLevel};
 use std::hint::black_box;
@@ -111,7 +111,8 @@ fn bench_ops(c: &mut Criterion) {
 }
 
 /// Encrypted vector times plaintext matrix (TenSEAL's `mm`), 64 x 64 at N = 8192:
-/// the diagonal method (chainable layout) and the packed method, each with the
+/// the diagonal method (chainable layout, and a staggered fresh input) and the
+/// packed method, each with the
 /// encoding inside the timed call and with plaintexts prepared once.
 fn bench_vec_mat(c: &mut Criterion) {
     let lit = literal(13);
@@ -122,8 +123,10 @@ fn bench_vec_mat(c: &mut Criterion) {
         .collect();
     let diagonal = LinearTransform::vector_matrix(&m, slots).unwrap();
     let packed = LinearTransform::vector_matrix_packed(&m, slots).unwrap();
+    let staggered = LinearTransform::vector_matrix_with(&m, slots, InputLayout::Staggered).unwrap();
     let mut steps = diagonal.rotation_steps();
     steps.extend(packed.rotation_steps());
+    steps.extend(staggered.rotation_steps());
     let ctx = cached_context(&lit, &RotationSet::steps(&steps));
     let x: Vec<f64> = (0..64).map(|i| i as f64 / 64.0).collect();
     let cts: Vec<_> = diagonal
@@ -136,6 +139,13 @@ fn bench_vec_mat(c: &mut Criterion) {
     let level = cts[0].level();
     let diagonal_prepared = diagonal.prepare(e, level).unwrap();
     let packed_prepared = packed.prepare(e, level).unwrap();
+    let staggered_cts: Vec<_> = staggered
+        .pack_input(&x)
+        .unwrap()
+        .iter()
+        .map(|v| ctx.encryptor.encrypt_real(v).unwrap())
+        .collect();
+    let staggered_prepared = staggered.prepare(e, level).unwrap();
     let mut group = c.benchmark_group("ckks");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(2));
@@ -149,6 +159,22 @@ fn bench_vec_mat(c: &mut Criterion) {
             b.iter(|| {
                 diagonal
                     .apply_prepared(e, &diagonal_prepared, black_box(&cts))
+                    .unwrap()
+            })
+        },
+    );
+    group.bench_function(
+        BenchmarkId::new(
+            format!(
+                "vec_mat_64x64_staggered_{}_copies_prepared",
+                staggered.copies()
+            ),
+            &pid,
+        ),
+        |b| {
+            b.iter(|| {
+                staggered
+                    .apply_prepared(e, &staggered_prepared, black_box(&staggered_cts))
                     .unwrap()
             })
         },

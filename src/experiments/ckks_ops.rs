@@ -12,7 +12,9 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use crate::he::ckks::circuits::{LinearTransform, Polynomial, evaluate_polynomial, inner_product};
+use crate::he::ckks::circuits::{
+    InputLayout, LinearTransform, Polynomial, evaluate_polynomial, inner_product,
+};
 use crate::he::ckks::keycache::CachedContext;
 use crate::he::ckks::{CkksParametersLiteral, PrecisionStats, RotationSet};
 
@@ -88,7 +90,7 @@ pub fn measure(
         .map(|(s, &(rows, cols))| {
             let flat = uniform(rows * cols, -0.5, 0.5, 0x5eed + s as u64);
             let m: Vec<Vec<f64>> = flat.chunks(cols).map(<[f64]>::to_vec).collect();
-            let lt = LinearTransform::vector_matrix(&m, slots)?;
+            let lt = LinearTransform::vector_matrix_with(&m, slots, InputLayout::Staggered)?;
             Ok((rows, cols, m, lt))
         })
         .collect::<Result<_>>()?;
@@ -272,9 +274,9 @@ pub fn measure(
             &got,
             sum_bound,
             &format!(
-                "vector_matrix, prepared once: {} diagonals, BSGS, hoisted baby steps; chainable (period {} in, {} out)",
+                "vector_matrix, prepared once: {} diagonals, BSGS, hoisted baby steps; fresh input packed in {} staggered copies; output replicated with period {} (chainable)",
                 lt.diagonal_count(),
-                lt.period(),
+                lt.copies(),
                 lt.output_period()
             ),
         )?;

@@ -112,6 +112,8 @@ pub struct LinearTransform {
     period: usize,
     /// Period of the output layout; `slots` in block mode.
     out_period: usize,
+    /// Staggered copies of the input (1: replicated).
+    copies: usize,
     baby: usize,
     /// blocks[r][c]: for each non-zero diagonal k, the giant-step pre-rotated
     /// diagonal values over all slots.
@@ -132,9 +134,83 @@ pub enum Method {
     Packed,
 }
 
+/// How the client packs the input vector into the slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputLayout {
+    /// x repeated with period c = next_pow2(cols) over all slots: what every
+    /// transform outputs, so transforms chain.
+    Replicated,
+    /// The slots split into m blocks (a power of two, m * max(r, c) <= slots),
+    /// block a holding x replicated but rotated left by a * (count / m), where
+    /// count = min(r, c) is the number of generalised diagonals. One rotation
+    /// of the input by k then serves diagonals k, k + count/m, ... at once:
+    /// count / m plaintext products and about 2 sqrt(count / m) rotations,
+    /// plus log2(m) rotate-and-adds folding the blocks after the rescale, which
+    /// leaves the output replicated. m is chosen by an operation-cost model.
+    /// For a freshly encrypted input (the client packs it); in block mode
+    /// (matrices larger than the slots) it falls back to `Replicated`.
+    Staggered,
+}
+
+/// The staggered layout: slot s holds input index
+/// ((s mod block) + (s / block) * shift) mod period.
+#[derive(Clone, Copy, Debug)]
+struct Stagger {
+    block: usize,
+    shift: usize,
+    period: usize,
+}
+
+impl Stagger {
+    fn index(&self, s: usize) -> usize {
+        (s % self.block + (s / self.block) * self.shift) % self.period
+    }
+}
+
+/// Baby-step count for `diagonals` diagonals: next_pow2(ceil(sqrt(n))) <= n.
+fn baby_steps(diagonals: usize) -> usize {
+    let baby = (diagonals as f64).sqrt().ceil() as usize;
+    baby.next_power_of_two().min(diagonals).max(1)
+}
+
+/// The number of staggered copies m (a power of two <= min(count, max_copies))
+/// minimising an operation-cost model in units of one key switch: a hoisted
+/// baby rotation 0.6, a giant or fold rotation 1, a plaintext product 0.03.
+fn best_copies(count: usize, max_copies: usize) -> usize {
+    let cost = |m: usize| {
+        let per_copy = count / m;
+        let baby = baby_steps(per_copy);
+        let giants = per_copy.div_ceil(baby);
+        0.6 * (baby - 1) as f64
+            + (giants - 1) as f64
+            + m.trailing_zeros() as f64
+            + 0.03 * per_copy as f64
+    };
+    let mut best = 1;
+    let mut m = 2;
+    while m <= count.min(max_copies) {
+        if cost(m) < cost(best) {
+            best = m;
+        }
+        m *= 2;
+    }
+    best
+}
+
 impl LinearTransform {
-    /// y = M x for an encrypted x; `matrix` is row-major, rows x cols.
+    /// y = M x for an encrypted x; `matrix` is row-major, rows x cols. The
+    /// input is replicated (`InputLayout::Replicated`), so the output of a
+    /// previous transform chains in directly.
     pub fn matrix_vector(matrix: &[Vec<f64>], slots: usize) -> Result<Self> {
+        Self::matrix_vector_with(matrix, slots, InputLayout::Replicated)
+    }
+
+    /// y = M x with the input packed as `layout` says.
+    pub fn matrix_vector_with(
+        matrix: &[Vec<f64>],
+        slots: usize,
+        layout: InputLayout,
+    ) -> Result<Self> {
         let rows = matrix.len();
         let cols = matrix.first().map_or(0, Vec::len);
         if rows == 0 || cols == 0 || matrix.iter().any(|r| r.len() != cols) {
@@ -142,16 +218,27 @@ impl LinearTransform {
                 "matrix must be non-empty and rectangular".into(),
             ));
         }
-        let (in_period, out_period) = if rows.max(cols).next_power_of_two() > slots {
+        let block_mode = rows.max(cols).next_power_of_two() > slots;
+        let (in_period, out_period) = if block_mode {
             (slots, slots)
         } else {
             (cols.next_power_of_two(), rows.next_power_of_two())
         };
+        let count = in_period.min(out_period);
+        let span = in_period.max(out_period);
+        let copies = match layout {
+            InputLayout::Staggered if !block_mode => best_copies(count, slots / span),
+            _ => 1,
+        };
+        let per_copy = count / copies;
+        let baby = baby_steps(per_copy);
+        let staggered = Stagger {
+            block: slots / copies,
+            shift: per_copy,
+            period: in_period,
+        };
         let row_blocks = rows.div_ceil(out_period);
         let col_blocks = cols.div_ceil(in_period);
-        let count = in_period.min(out_period);
-        let baby = (count as f64).sqrt().ceil() as usize;
-        let baby = baby.next_power_of_two().min(count);
         let mut blocks = Vec::with_capacity(row_blocks);
         for rb in 0..row_blocks {
             let mut row = Vec::with_capacity(col_blocks);
@@ -163,19 +250,20 @@ impl LinearTransform {
                         .copied()
                         .unwrap_or(0.0)
                 };
-                // d_k over all slots; periodic with max(in, out) period.
-                let diagonal = |k: usize, i: usize| entry(i % out_period, (i + k) % in_period);
-                let span = in_period.max(out_period);
+                // Slot s, after the input is rotated by k, holds input index
+                // layout(s + k) and contributes to output row s mod r.
+                let diagonal =
+                    |k: usize, s: usize| entry(s % out_period, staggered.index((s + k) % slots));
                 let mut diags = Vec::new();
-                for k in 0..count {
-                    if (0..span).all(|i| diagonal(k, i) == 0.0) {
+                for k in 0..per_copy {
+                    if (0..slots).all(|s| diagonal(k, s) == 0.0) {
                         continue;
                     }
                     // Pre-rotate right by the giant step so the giant rotation can
                     // be applied after the inner sum.
                     let giant = (k / baby) * baby;
                     let full: Vec<f64> = (0..slots)
-                        .map(|i| diagonal(k, (i + slots - giant % slots) % slots))
+                        .map(|s| diagonal(k, (s + slots - giant % slots) % slots))
                         .collect();
                     diags.push((k, full));
                 }
@@ -189,6 +277,7 @@ impl LinearTransform {
             slots,
             period: in_period,
             out_period,
+            copies,
             baby,
             blocks,
             packed: None,
@@ -222,6 +311,7 @@ impl LinearTransform {
             slots,
             period,
             out_period: period,
+            copies: 1,
             baby: 1,
             blocks: Vec::new(),
             packed: Some(w),
@@ -241,9 +331,40 @@ impl LinearTransform {
         }
     }
 
-    /// y^T = x^T M for an encrypted x (TenSEAL's `mm` / `vm`): M^T x.
+    /// y^T = x^T M for an encrypted x (TenSEAL's `mm` / `vm`): M^T x, with a
+    /// replicated (chainable) input.
     pub fn vector_matrix(matrix: &[Vec<f64>], slots: usize) -> Result<Self> {
         Self::matrix_vector(&transpose(matrix)?, slots)
+    }
+
+    /// y^T = x^T M with the input packed as `layout` says.
+    pub fn vector_matrix_with(
+        matrix: &[Vec<f64>],
+        slots: usize,
+        layout: InputLayout,
+    ) -> Result<Self> {
+        Self::matrix_vector_with(&transpose(matrix)?, slots, layout)
+    }
+
+    /// Staggered copies of the input (1: replicated).
+    pub fn copies(&self) -> usize {
+        self.copies
+    }
+
+    pub fn input_layout(&self) -> InputLayout {
+        if self.copies > 1 {
+            InputLayout::Staggered
+        } else {
+            InputLayout::Replicated
+        }
+    }
+
+    fn stagger(&self) -> Stagger {
+        Stagger {
+            block: self.slots / self.copies,
+            shift: self.period.min(self.out_period) / self.copies,
+            period: self.period,
+        }
     }
 
     /// Period of the replicated input layout.
@@ -262,7 +383,9 @@ impl LinearTransform {
         self.out_period
     }
 
-    /// Rotate-and-add steps that fold a wide matrix's partial sums: r, 2r, ..., c/2.
+    /// Rotate-and-add steps after the rescale: a wide matrix's partial sums
+    /// (r, 2r, ..., c/2), then the staggered copies (block, 2 block, ...,
+    /// slots/2). The sum over all of them is order-independent.
     fn fold_steps(&self) -> Vec<i64> {
         if self.packed.is_some() {
             return Vec::new();
@@ -270,6 +393,11 @@ impl LinearTransform {
         let mut steps = Vec::new();
         let mut s = self.out_period;
         while s < self.period {
+            steps.push(s as i64);
+            s *= 2;
+        }
+        let mut s = self.slots / self.copies;
+        while s < self.slots {
             steps.push(s as i64);
             s *= 2;
         }
@@ -295,6 +423,14 @@ impl LinearTransform {
                 x.len(),
                 self.cols
             )));
+        }
+        if self.copies > 1 {
+            let st = self.stagger();
+            return Ok(vec![
+                (0..self.slots)
+                    .map(|s| x.get(st.index(s)).copied().unwrap_or(0.0))
+                    .collect(),
+            ]);
         }
         Ok((0..self.input_blocks())
             .map(|c| {
@@ -414,7 +550,7 @@ impl LinearTransform {
             .iter()
             .map(|ct| b.rotate_hoisted(ct, &baby_steps))
             .collect::<Result<_>>()?;
-        let giants = self.period.min(self.out_period).div_ceil(self.baby);
+        let giants = (self.period.min(self.out_period) / self.copies).div_ceil(self.baby);
         let mut out = Vec::with_capacity(self.output_blocks());
         for row in &prepared.blocks {
             let mut total: Option<B::Ct> = None;
@@ -481,12 +617,16 @@ mod tests {
     }
 
     fn check(m: &[Vec<f64>], x: &[f64], vector_matrix: bool) -> f64 {
+        check_with(m, x, vector_matrix, InputLayout::Replicated)
+    }
+
+    fn check_with(m: &[Vec<f64>], x: &[f64], vector_matrix: bool, layout: InputLayout) -> f64 {
         let c = ctx();
         let slots = c.params.slots();
         let lt = if vector_matrix {
-            LinearTransform::vector_matrix(m, slots).unwrap()
+            LinearTransform::vector_matrix_with(m, slots, layout).unwrap()
         } else {
-            LinearTransform::matrix_vector(m, slots).unwrap()
+            LinearTransform::matrix_vector_with(m, slots, layout).unwrap()
         };
         let cts: Vec<_> = lt
             .pack_input(x)
@@ -517,12 +657,67 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(6))]
         #[test]
-        fn matrix_vector_matches_plain(rows in 1usize..40, cols in 1usize..40, seed in any::<u64>(), vm in any::<bool>()) {
+        fn matrix_vector_matches_plain(rows in 1usize..40, cols in 1usize..40, seed in any::<u64>(), vm in any::<bool>(), staggered in any::<bool>()) {
             let m = matrix(rows, cols, seed);
             let n = if vm { rows } else { cols };
             let x: Vec<f64> = (0..n).map(|i| ((i as f64) * 0.7).cos()).collect();
-            let err = check(&m, &x, vm);
+            let layout = if staggered { InputLayout::Staggered } else { InputLayout::Replicated };
+            let err = check_with(&m, &x, vm, layout);
             prop_assert!(err < 1e-5, "error {}", err);
+        }
+    }
+
+    #[test]
+    fn staggered_layout_serves_several_diagonals_per_rotation() {
+        let slots = ctx().params.slots();
+        // Square, tall and wide shapes whose span leaves room for copies.
+        for (rows, cols) in [
+            (slots / 4, slots / 4),
+            (slots / 8, slots / 32),
+            (slots / 32, slots / 8),
+            (10, 64),
+        ] {
+            let m = matrix(rows, cols, (rows * cols) as u64);
+            let staggered =
+                LinearTransform::vector_matrix_with(&m, slots, InputLayout::Staggered).unwrap();
+            let replicated = LinearTransform::vector_matrix(&m, slots).unwrap();
+            assert!(staggered.copies() > 1, "{rows}x{cols}");
+            assert_eq!(staggered.input_layout(), InputLayout::Staggered);
+            assert_eq!(replicated.copies(), 1);
+            assert!(staggered.diagonal_count() * staggered.copies() <= replicated.diagonal_count());
+            assert_eq!(staggered.output_period(), replicated.output_period());
+            let x: Vec<f64> = (0..rows).map(|i| ((i as f64) * 0.37).sin()).collect();
+            let err = check_with(&m, &x, true, InputLayout::Staggered);
+            assert!(err < 1e-5, "{rows}x{cols}: error {err}");
+        }
+        // Matrices larger than the slots keep the replicated blocks.
+        let big = matrix(slots + 1, 3, 1);
+        let lt = LinearTransform::matrix_vector_with(&big, slots, InputLayout::Staggered).unwrap();
+        assert_eq!(lt.copies(), 1);
+    }
+
+    #[test]
+    fn staggered_output_chains_into_a_replicated_transform() {
+        let c = ctx();
+        let slots = c.params.slots();
+        let a1 = matrix(slots / 4, 40, 11);
+        let a2 = matrix(40, 6, 12);
+        let l1 = LinearTransform::vector_matrix_with(&a1, slots, InputLayout::Staggered).unwrap();
+        let l2 = LinearTransform::vector_matrix(&a2, slots).unwrap();
+        assert!(l1.copies() > 1);
+        let x: Vec<f64> = (0..slots / 4).map(|i| ((i as f64) * 0.21).cos()).collect();
+        let ct = c
+            .encryptor
+            .encrypt_real(&l1.pack_input(&x).unwrap()[0])
+            .unwrap();
+        let h = l1.apply(&c.evaluator, &[ct]).unwrap();
+        let out = l2.apply(&c.evaluator, &h).unwrap();
+        let y = l2.unpack_output(&[c.decryptor.decrypt_real(&out[0])]);
+        for (k, yk) in y.iter().enumerate() {
+            let want: f64 = (0..40)
+                .map(|j| a2[j][k] * (0..x.len()).map(|i| x[i] * a1[i][j]).sum::<f64>())
+                .sum();
+            assert!((yk - want).abs() < 1e-4, "output {k}: {yk} vs {want}");
         }
     }
 

@@ -18,7 +18,8 @@ use thiserror::Error;
 
 pub use dry_run::{DryRun, SimCiphertext};
 pub use linear::{
-    LinearTransform, batched_matrix_vector, inner_product, inner_product_plain, sum_slots,
+    InputLayout, LinearTransform, batched_matrix_vector, inner_product, inner_product_plain,
+    sum_slots,
 };
 pub use poly_eval::{Basis, Polynomial, evaluate_polynomial};
 
