@@ -21,7 +21,9 @@ pub use linear::{
     InputLayout, LinearTransform, batched_matrix_vector, inner_product, inner_product_plain,
     sum_slots,
 };
-pub use poly_eval::{Basis, Polynomial, evaluate_polynomial};
+pub use poly_eval::{
+    Basis, PolyStrategy, Polynomial, evaluate_polynomial, evaluate_polynomial_with,
+};
 
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
