@@ -151,6 +151,37 @@ impl Encryptor {
     }
 }
 
+/// How much a released decryption must hide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReleasePolicy {
+    /// lambda: the statistical distance to a noise-free release is 2^-lambda.
+    pub statistical_security_bits: u32,
+    /// t: decryptions of results under the same key an adversary may see.
+    pub decryptions: u64,
+}
+
+impl Default for ReleasePolicy {
+    /// OpenFHE's default statistical security (30 bits), one decryption.
+    fn default() -> Self {
+        Self {
+            statistical_security_bits: 30,
+            decryptions: 1,
+        }
+    }
+}
+
+/// A released decryption and what it cost in precision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Release {
+    pub values: Vec<f64>,
+    /// The ciphertext noise the flooding was sized for (log2, coefficients).
+    pub noise_log2: f64,
+    /// The flooding noise's standard deviation (log2, coefficients).
+    pub flood_log2: f64,
+    /// Values are rounded to multiples of 2^-precision_bits.
+    pub precision_bits: u32,
+}
+
 pub struct Decryptor {
     params: Arc<CkksParameters>,
     encoder: Encoder,
@@ -226,6 +257,80 @@ impl Decryptor {
             .into_iter()
             .map(|x| (x * unit).round() / unit)
             .collect())
+    }
+
+    /// The noise of `ct` measured against the values it should hold (a noise
+    /// estimation run on known inputs, as OpenFHE's EXEC_NOISE_ESTIMATION
+    /// mode): log2 of the largest coefficient of decrypt(ct) - encode(expected)
+    /// at the ciphertext's scale. Run the same circuit on data whose result is
+    /// known, then pass the estimate to `decrypt_for_release_estimated`.
+    pub fn estimate_noise_log2(&self, ct: &Ciphertext, expected: &[f64]) -> Result<f64> {
+        let tables = self.params.q_tables(ct.level);
+        let mut diff = self.decrypt(ct).poly;
+        let want = self.encoder.encode_real(expected, ct.scale, ct.level)?;
+        diff.sub_assign(&want.poly, &tables);
+        diff.ntt_inverse(&tables);
+        // The difference is a small integer: its residue mod q_0, centred, is it.
+        let q0 = tables[0].modulus();
+        let max = diff
+            .row(0)
+            .iter()
+            .map(|&v| q0.center(v).unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        Ok((max.max(1) as f64).log2())
+    }
+
+    /// Decryption for release with the flooding noise sized from a noise
+    /// estimate (see `estimate_noise_log2`): coefficient standard deviation
+    /// 2^(noise_log2 + lambda/2 + log2(64 t)/2) for statistical security
+    /// lambda over t decryptions (the bound that Li, Micciancio, Schultz and
+    /// Sorrell, CRYPTO 2022, §6 quote from the prior art), then rounding to
+    /// the precision the flooding leaves (3 bits below its slot-domain
+    /// standard deviation). Refuses when no bit of precision would be left.
+    pub fn decrypt_for_release_estimated(
+        &self,
+        ct: &Ciphertext,
+        noise_log2: f64,
+        policy: ReleasePolicy,
+    ) -> Result<Release> {
+        let n = self.params.degree() as f64;
+        let flood_log2 = noise_log2
+            + f64::from(policy.statistical_security_bits) / 2.0
+            + (64.0 * policy.decryptions.max(1) as f64).log2() / 2.0;
+        let slot_log2 = flood_log2 + (n / 2.0).log2() / 2.0 - ct.scale.log2();
+        let precision = (-slot_log2 - 3.0).floor();
+        if !precision.is_finite() || precision < 1.0 || flood_log2 >= 62.0 {
+            return Err(CkksError::ReleaseImpossible {
+                noise_log2,
+                flood_log2,
+                log2_scale: ct.scale.log2(),
+            });
+        }
+        let precision_bits = precision as u32;
+        let mut pt = self.decrypt(ct);
+        let tables = self.params.q_tables(ct.level);
+        let normal = Normal::new(0.0, flood_log2.exp2()).expect("finite sigma");
+        let mut rng = os_rng();
+        let flood: Vec<i64> = (0..self.params.degree())
+            .map(|_| normal.sample(&mut rng).round() as i64)
+            .collect();
+        let mut f = RnsPoly::from_signed(&flood, &tables);
+        f.ntt_forward(&tables);
+        pt.poly.add_assign(&f, &tables);
+        let unit = precision.exp2();
+        let values = self
+            .encoder
+            .decode_real(&pt)
+            .into_iter()
+            .map(|x| (x * unit).round() / unit)
+            .collect();
+        Ok(Release {
+            values,
+            noise_log2,
+            flood_log2,
+            precision_bits,
+        })
     }
 
     /// Drops nothing but exposes the encoder for decoding plaintexts.

@@ -35,6 +35,12 @@ pub enum CkksError {
         n: usize,
         level: String,
     },
+    #[error(
+        "the special prime (the last, {special} bits) must be at least as large as every \
+         other prime (the largest has {largest} bits): key-switching noise grows as q_i / P, \
+         as in SEAL's and TenSEAL's conventions (e.g. [60, 40, 40, 60])"
+    )]
+    SmallSpecialPrime { special: u32, largest: u32 },
     #[error("log2 scale {log2_scale} is outside 1..={max}")]
     InvalidScale { log2_scale: u32, max: u32 },
     #[error("level mismatch: expected level {expected}, found {found}")]
@@ -65,6 +71,14 @@ pub enum CkksError {
     Malformed(String),
     #[error("value {value} cannot be encoded at scale 2^{log2_scale:.2}: it overflows the modulus")]
     EncodingOverflow { value: f64, log2_scale: f64 },
+    #[error(
+        "cannot release this result: flooding noise 2^{flood_log2:.1} (ciphertext noise 2^{noise_log2:.1} plus the statistical margin) leaves no precision at scale 2^{log2_scale:.1}; evaluate at a larger scale"
+    )]
+    ReleaseImpossible {
+        noise_log2: f64,
+        flood_log2: f64,
+        log2_scale: f64,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, CkksError>;

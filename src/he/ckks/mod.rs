@@ -15,7 +15,7 @@ pub mod serialization;
 mod tests;
 
 pub use encoder::{Complex, Encoder, Plaintext};
-pub use encryption::{Ciphertext, Decryptor, Encryptor};
+pub use encryption::{Ciphertext, Decryptor, Encryptor, Release, ReleasePolicy};
 pub use error::{CkksError, Result};
 pub use evaluator::{AutoOptions, Evaluator, scales_match};
 pub use keys::{GaloisKeys, KeyGenerator, KeySet, PublicKey, RelinKey, RotationSet, SecretKey};

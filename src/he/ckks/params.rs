@@ -132,6 +132,10 @@ impl CkksParameters {
                 });
             }
         }
+        let (&special, rest) = sizes.split_last().expect("two or more primes");
+        if let Some(&largest) = rest.iter().max().filter(|&&m| m > special) {
+            return Err(CkksError::SmallSpecialPrime { special, largest });
+        }
         if lit.log2_scale == 0 || lit.log2_scale > 60 {
             return Err(CkksError::InvalidScale {
                 log2_scale: lit.log2_scale,
@@ -400,6 +404,13 @@ mod tests {
         assert!(matches!(
             lit(1024, &[30, 62], SecurityLevel::Insecure).validate(),
             Err(CkksError::InvalidBitSize { index: 1, .. })
+        ));
+        assert!(matches!(
+            lit(1024, &[60, 40, 50], SecurityLevel::Insecure).validate(),
+            Err(CkksError::SmallSpecialPrime {
+                special: 50,
+                largest: 60
+            })
         ));
         let json = r#"{"poly_modulus_degree": 8192, "coeff_mod_bit_sizes": [60, 40, 60], "log2_scale": 40, "extra": 1}"#;
         assert!(serde_json::from_str::<CkksParametersLiteral>(json).is_err());

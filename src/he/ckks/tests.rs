@@ -221,3 +221,122 @@ fn release_decryption_rounds_and_floods() {
     let again = c.decryptor.decrypt_for_release(&x, 12).unwrap();
     assert!(out != again || max_err(&out, &v) > 0.0);
 }
+
+#[test]
+fn release_flooding_is_sized_from_a_noise_estimate() {
+    let c = ctx();
+    let v: Vec<f64> = (0..slots()).map(|i| (i as f64 * 0.02).cos()).collect();
+    let x = c.encryptor.encrypt_real(&v).unwrap();
+    let y = c
+        .evaluator
+        .rescale(
+            &c.evaluator
+                .relinearize(&c.evaluator.tensor(&x, &x).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+    let want: Vec<f64> = v.iter().map(|a| a * a).collect();
+    let noise = c.decryptor.estimate_noise_log2(&y, &want).unwrap();
+    // A fresh-ish product at N = 1024 carries noise of a few bits to tens of bits.
+    assert!((1.0..30.0).contains(&noise), "noise 2^{noise}");
+    let r = c
+        .decryptor
+        .decrypt_for_release_estimated(&y, noise, ReleasePolicy::default())
+        .unwrap();
+    assert!(r.flood_log2 >= noise + 15.0);
+    let unit = f64::from(r.precision_bits).exp2();
+    assert!(r.values.iter().all(|a| (a * unit).fract() == 0.0));
+    // The flooding costs precision but the values stay within its reach.
+    assert!(
+        max_err(&r.values, &want) < 64.0 / unit,
+        "precision {}",
+        r.precision_bits
+    );
+    // A wrong expectation shows up as a large "noise".
+    let wrong: Vec<f64> = want.iter().map(|a| a + 0.5).collect();
+    assert!(c.decryptor.estimate_noise_log2(&y, &wrong).unwrap() > 30.0);
+    // Too much noise for the scale: refused, with the numbers.
+    let err = c
+        .decryptor
+        .decrypt_for_release_estimated(&y, 36.0, ReleasePolicy::default())
+        .unwrap_err();
+    assert!(matches!(err, CkksError::ReleaseImpossible { .. }), "{err}");
+}
+
+/// A random valid (insecure, small) parameter set: N in 2^10..2^12, a chain of
+/// 2..4 primes under a scale of 30..40 bits, a first prime of 50..60 bits and
+/// a special prime at least as large.
+fn random_literal() -> impl Strategy<Value = CkksParametersLiteral> {
+    (10u32..=12, 30u32..=40, 1usize..=3, 50u32..=60, 0u32..=10).prop_map(
+        |(log_n, scale, middle, first, extra)| {
+            let special = (first + extra).min(60);
+            let mut bits = vec![first];
+            bits.extend(std::iter::repeat_n(scale, middle));
+            bits.push(special);
+            CkksParametersLiteral {
+                poly_modulus_degree: 1 << log_n,
+                coeff_mod_bit_sizes: bits,
+                log2_scale: scale,
+                security: SecurityLevel::Insecure,
+            }
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5))]
+    /// The scheme on random parameters: encryption, every arithmetic
+    /// operation, a rotation and serialisation round trips, worst case over
+    /// all slots, within a bound that follows the scale.
+    #[test]
+    fn scheme_on_random_parameters(lit in random_literal(), seed in any::<u64>(), step in 1i64..64) {
+        let params = lit.validate().unwrap();
+        let keys = KeySet::generate(&params, &RotationSet::steps(&[step]));
+        let enc = Encryptor::with_public_key(params.clone(), keys.public.clone());
+        let sym = Encryptor::with_secret_key(params.clone(), keys.secret.clone());
+        let dec = Decryptor::new(params.clone(), keys.secret.clone());
+        let ev = Evaluator::new(params.clone())
+            .with_relin_key(keys.relin.clone())
+            .and_then(|e| e.with_galois_keys(keys.galois.clone()))
+            .unwrap();
+        let n = params.slots();
+        let a: Vec<f64> = (0..n).map(|i| ((i as u64 ^ seed) % 1000) as f64 / 500.0 - 1.0).collect();
+        let b: Vec<f64> = (0..n).map(|i| ((i as u64).wrapping_mul(seed | 1) % 997) as f64 / 498.5 - 1.0).collect();
+        // Fresh noise is about 2^(log2 N / 2 + 4) at scale 2^scale; products add a few bits.
+        let bound = (f64::from(params.degree().ilog2()) + 8.0 - f64::from(lit.log2_scale)).exp2();
+        let x = enc.encrypt_real(&a).unwrap();
+        let y = sym.encrypt_real(&b).unwrap();
+        prop_assert!(max_err(&dec.decrypt_real(&x), &a) < bound);
+        prop_assert!(max_err(&dec.decrypt_real(&y), &b) < bound);
+        let sum: Vec<f64> = a.iter().zip(&b).map(|(p, q)| p + q).collect();
+        prop_assert!(max_err(&dec.decrypt_real(&ev.add(&x, &y).unwrap()), &sum) < 2.0 * bound);
+        let prod: Vec<f64> = a.iter().zip(&b).map(|(p, q)| p * q).collect();
+        let xy = ev.rescale(&ev.relinearize(&ev.tensor(&x, &y).unwrap()).unwrap()).unwrap();
+        prop_assert_eq!(xy.level(), params.max_level() - 1);
+        prop_assert!(max_err(&dec.decrypt_real(&xy), &prod) < 4.0 * bound);
+        let rot: Vec<f64> = (0..n).map(|i| a[(i + step as usize) % n]).collect();
+        prop_assert!(max_err(&dec.decrypt_real(&ev.rotate(&x, step).unwrap()), &rot) < 2.0 * bound);
+        // Serialisation: parameters, keys and both kinds of ciphertext.
+        use super::serialization::*;
+        let p2 = deserialize_parameters(&serialize_parameters(&params)).unwrap();
+        prop_assert_eq!(p2.fingerprint(), params.fingerprint());
+        for ct in [&x, &y, &xy] {
+            let bytes = serialize_ciphertext(&params, ct);
+            let back = deserialize_ciphertext(&params, &bytes).unwrap();
+            prop_assert_eq!(dec.decrypt_real(&back), dec.decrypt_real(ct));
+            let mut bad = bytes.clone();
+            let i = (seed as usize) % bad.len();
+            bad[i] ^= 0x20;
+            prop_assert!(deserialize_ciphertext(&params, &bad).is_err());
+            prop_assert!(deserialize_ciphertext(&params, &bytes[..bytes.len() - 1]).is_err());
+        }
+        let gk = deserialize_galois_keys(&params, &serialize_galois_keys(&params, &keys.galois)).unwrap();
+        let rk = deserialize_relin_key(&params, &serialize_relin_key(&params, &keys.relin)).unwrap();
+        let pk = deserialize_public_key(&params, &serialize_public_key(&params, &keys.public)).unwrap();
+        let ev2 = Evaluator::new(params.clone()).with_relin_key(std::sync::Arc::new(rk)).and_then(|e| e.with_galois_keys(std::sync::Arc::new(gk))).unwrap();
+        let x2 = Encryptor::with_public_key(params.clone(), pk).encrypt_real(&a).unwrap();
+        let xy2 = ev2.rescale(&ev2.relinearize(&ev2.tensor(&x2, &y).unwrap()).unwrap()).unwrap();
+        prop_assert!(max_err(&dec.decrypt_real(&xy2), &prod) < 4.0 * bound);
+        prop_assert!(max_err(&dec.decrypt_real(&ev2.rotate(&x2, step).unwrap()), &rot) < 2.0 * bound);
+    }
+}
