@@ -7,7 +7,13 @@
 //! transform and in [0, 2q) inside the inverse, with one final reduction.
 //!
 //! The forward output at index j is the evaluation a(psi^(2 brev(j) + 1)).
+//!
+//! On x86_64 CPUs with AVX-512F/DQ (checked once per table) the transforms of length
+//! N >= 16 run the vector kernels of `ntt_avx512`, whose results are bit-identical to
+//! the scalar code's (`*_scalar`), which serves every other CPU and target.
 
+#[cfg(target_arch = "x86_64")]
+use super::ntt_avx512::{self, InverseScale, Kernel};
 use super::primes::minimal_primitive_root;
 use super::zq::Modulus;
 
@@ -39,6 +45,9 @@ pub struct NttTable {
     /// psi^-brev(1) / N, for the merged last inverse stage.
     last_inv_root_n: u64,
     last_inv_root_n_shoup: u64,
+    /// The AVX-512 kernel for this prime, None if the CPU lacks AVX-512F/DQ.
+    #[cfg(target_arch = "x86_64")]
+    kernel: Option<Kernel>,
 }
 
 impl NttTable {
@@ -77,7 +86,29 @@ impl NttTable {
             n_inv_shoup: q.shoup(n_inv),
             last_inv_root_n,
             last_inv_root_n_shoup: q.shoup(last_inv_root_n),
+            #[cfg(target_arch = "x86_64")]
+            kernel: ntt_avx512::detect(q.value()),
         })
+    }
+
+    /// The implementation `forward` and `inverse` run: "avx512-ifma" (q < 2^50),
+    /// "avx512" or "scalar" (also for N < 16).
+    pub fn backend(&self) -> &'static str {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(kernel) = self.simd_kernel() {
+            return match kernel {
+                Kernel::Avx512 => "avx512",
+                Kernel::Avx512Ifma => "avx512-ifma",
+            };
+        }
+        "scalar"
+    }
+
+    /// The vector kernel, if the CPU has one and N is large enough for it.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    fn simd_kernel(&self) -> Option<Kernel> {
+        self.kernel.filter(|_| self.n >= 16)
     }
 
     pub fn modulus(&self) -> &Modulus {
@@ -100,7 +131,68 @@ impl NttTable {
     /// In-place forward transform; input in [0, q) (any values below 4q work),
     /// output in [0, q).
     pub fn forward(&self, a: &mut [u64]) {
-        self.forward_lazy(a);
+        assert_eq!(a.len(), self.n, "NTT input length");
+        if !self.forward_simd(a, true) {
+            self.forward_scalar(a);
+        }
+    }
+
+    /// Forward transform leaving values in [0, 4q); input below 4q.
+    pub fn forward_lazy(&self, a: &mut [u64]) {
+        assert_eq!(a.len(), self.n, "NTT input length");
+        if !self.forward_simd(a, false) {
+            self.forward_lazy_scalar(a);
+        }
+    }
+
+    /// In-place inverse transform; input in [0, 2q), output in [0, q).
+    pub fn inverse(&self, a: &mut [u64]) {
+        assert_eq!(a.len(), self.n, "NTT input length");
+        if !self.inverse_simd(a) {
+            self.inverse_scalar(a);
+        }
+    }
+
+    /// The vector forward transform, fully reduced or lazy; false, leaving `a` alone,
+    /// if this CPU or N has none.
+    #[inline]
+    fn forward_simd(&self, a: &mut [u64], reduce: bool) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(kernel) = self.simd_kernel() {
+            let q = self.q.value();
+            // SAFETY: `detect` chose `kernel` on this CPU for this q.
+            unsafe { ntt_avx512::forward(kernel, a, q, &self.roots, &self.roots_shoup, reduce) };
+            return true;
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (a, reduce);
+        false
+    }
+
+    /// The vector inverse transform; false, leaving `a` alone, if this CPU or N has none.
+    #[inline]
+    fn inverse_simd(&self, a: &mut [u64]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(kernel) = self.simd_kernel() {
+            let scale = InverseScale {
+                n_inv: self.n_inv,
+                n_inv_shoup: self.n_inv_shoup,
+                last_root: self.last_inv_root_n,
+                last_root_shoup: self.last_inv_root_n_shoup,
+            };
+            let (q, roots, shoup) = (self.q.value(), &self.inv_roots, &self.inv_roots_shoup);
+            // SAFETY: `detect` chose `kernel` on this CPU for this q.
+            unsafe { ntt_avx512::inverse(kernel, a, q, roots, shoup, scale) };
+            return true;
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = a;
+        false
+    }
+
+    /// `forward` on the portable scalar code, whatever the CPU.
+    pub fn forward_scalar(&self, a: &mut [u64]) {
+        self.forward_lazy_scalar(a);
         let q = self.q.value();
         let two_q = 2 * q;
         for x in a.iter_mut() {
@@ -115,8 +207,8 @@ impl NttTable {
         }
     }
 
-    /// Forward transform leaving values in [0, 4q); input below 4q.
-    pub fn forward_lazy(&self, a: &mut [u64]) {
+    /// `forward_lazy` on the portable scalar code, whatever the CPU.
+    pub fn forward_lazy_scalar(&self, a: &mut [u64]) {
         assert_eq!(a.len(), self.n, "NTT input length");
         let q = self.q;
         let two_q = 2 * q.value();
@@ -155,8 +247,8 @@ impl NttTable {
         }
     }
 
-    /// In-place inverse transform; input in [0, 2q), output in [0, q).
-    pub fn inverse(&self, a: &mut [u64]) {
+    /// `inverse` on the portable scalar code, whatever the CPU.
+    pub fn inverse_scalar(&self, a: &mut [u64]) {
         assert_eq!(a.len(), self.n, "NTT input length");
         let q = self.q;
         let two_q = 2 * q.value();
@@ -262,6 +354,134 @@ mod tests {
             let mut c: Vec<u64> = fa.iter().zip(&fb).map(|(&x, &y)| q.mul(x, y)).collect();
             t.inverse(&mut c);
             prop_assert_eq!(c, expected);
+        }
+    }
+
+    /// N values below `bound` from a SplitMix64 stream, one in eight replaced by an
+    /// extreme (0 or bound - 1).
+    fn values_below(n: usize, bound: u64, seed: u64) -> Vec<u64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^= z >> 31;
+                match z >> 61 {
+                    0 => 0,
+                    1 => bound - 1,
+                    _ => z % bound,
+                }
+            })
+            .collect()
+    }
+
+    /// Every implementation of `forward_lazy`, `forward` and `inverse` this machine has
+    /// (the dispatching methods and each vector kernel the CPU supports) agrees bit for
+    /// bit with the scalar code, on inputs up to 4q - 1 (forward) and 2q - 1 (inverse).
+    fn check_against_scalar(t: &NttTable, seed: u64) {
+        let n = t.degree();
+        let q = t.modulus().value();
+        let lazy_in = values_below(n, 4 * q, seed);
+        let inv_in = values_below(n, 2 * q, seed ^ 0x5555);
+        let run = |f: &dyn Fn(&mut [u64]), input: &[u64]| {
+            let mut v = input.to_vec();
+            f(&mut v);
+            v
+        };
+        let lazy = run(&|a| t.forward_lazy_scalar(a), &lazy_in);
+        let full = run(&|a| t.forward_scalar(a), &lazy_in);
+        let inv = run(&|a| t.inverse_scalar(a), &inv_in);
+        assert!(lazy.iter().all(|&x| x < 4 * q));
+        assert!(full.iter().all(|&x| x < q) && inv.iter().all(|&x| x < q));
+        let ctx = format!("q = {q}, N = {n}, {}", t.backend());
+        assert_eq!(run(&|a| t.forward_lazy(a), &lazy_in), lazy, "lazy, {ctx}");
+        assert_eq!(run(&|a| t.forward(a), &lazy_in), full, "forward, {ctx}");
+        assert_eq!(run(&|a| t.inverse(a), &inv_in), inv, "inverse, {ctx}");
+        #[cfg(target_arch = "x86_64")]
+        if n >= 16 {
+            let scale = InverseScale {
+                n_inv: t.n_inv,
+                n_inv_shoup: t.n_inv_shoup,
+                last_root: t.last_inv_root_n,
+                last_root_shoup: t.last_inv_root_n_shoup,
+            };
+            for kernel in ntt_avx512::supported(q) {
+                let (r, rs) = (&t.roots, &t.roots_shoup);
+                let fwd = |reduce| {
+                    move |a: &mut [u64]| {
+                        // SAFETY: `supported` lists only kernels this CPU runs for q.
+                        unsafe { ntt_avx512::forward(kernel, a, q, r, rs, reduce) }
+                    }
+                };
+                let ctx = format!("q = {q}, N = {n}, {kernel:?}");
+                assert_eq!(run(&fwd(false), &lazy_in), lazy, "lazy, {ctx}");
+                assert_eq!(run(&fwd(true), &lazy_in), full, "forward, {ctx}");
+                let (ir, irs) = (&t.inv_roots, &t.inv_roots_shoup);
+                let inv_k = |a: &mut [u64]| {
+                    // SAFETY: as above.
+                    unsafe { ntt_avx512::inverse(kernel, a, q, ir, irs, scale) }
+                };
+                assert_eq!(run(&inv_k, &inv_in), inv, "inverse, {ctx}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn vector_kernels_match_scalar(log_n in 1u32..=16, bits in 20u32..=61, seed in any::<u64>()) {
+            let n = 1usize << log_n;
+            let primes = ntt_primes(bits, 1, n, &[]);
+            prop_assume!(primes.is_some());
+            let t = NttTable::new(Modulus::new(primes.unwrap()[0]), n).unwrap();
+            check_against_scalar(&t, seed);
+        }
+    }
+
+    /// Every N from 2 to 2^16 against moduli around the kernels' boundaries: the
+    /// smallest sizes, IFMA's last (50 bits) and the plain kernel's first (51), and the
+    /// largest heml allows.
+    #[test]
+    fn vector_kernels_match_scalar_for_every_size() {
+        for log_n in 1..=16 {
+            let n = 1usize << log_n;
+            for bits in [20, 32, 40, 49, 50, 51, 52, 59, 60, 61] {
+                let Some(primes) = ntt_primes(bits, 2, n, &[]) else {
+                    continue;
+                };
+                for (i, &p) in primes.iter().enumerate() {
+                    let t = NttTable::new(Modulus::new(p), n).unwrap();
+                    check_against_scalar(&t, (log_n as u64) << 8 | bits as u64 | (i as u64) << 16);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn backend_reports_the_kernel() {
+        let small = table(40, 8);
+        assert_eq!(small.backend(), "scalar");
+        for (bits, ifma) in [(40, true), (50, true), (51, false), (60, false)] {
+            let t = table(bits, 1024);
+            #[cfg(target_arch = "x86_64")]
+            {
+                let expected = match ntt_avx512::detect(t.modulus().value()) {
+                    None => "scalar",
+                    Some(Kernel::Avx512) => "avx512",
+                    Some(Kernel::Avx512Ifma) => "avx512-ifma",
+                };
+                assert_eq!(t.backend(), expected);
+                if t.backend() == "avx512-ifma" {
+                    assert!(ifma);
+                }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = ifma;
+                assert_eq!(t.backend(), "scalar");
+            }
         }
     }
 
