@@ -2,6 +2,7 @@
 //! models (tch), data sets and the encryption engines meet.
 
 pub mod ckks_ops;
+pub mod he18_approx;
 pub mod mu18;
 pub mod paillier_layer;
 pub mod recorder;
@@ -36,5 +37,6 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
     match spec.kind {
         ExperimentKind::Mu18Paillier => mu18::run(spec, ctx, rec),
         ExperimentKind::CkksOps => ckks_ops::run(spec, ctx, rec),
+        ExperimentKind::He18Approx => he18_approx::run(spec, ctx, rec),
     }
 }

@@ -57,6 +57,9 @@ pub struct LineChart {
     pub unit: String,
     /// Description of the y axis, e.g. `accuracy (%)`.
     pub y_label: String,
+    /// Description of the x axis: `step` (epochs, sample sizes), or for
+    /// `*curve*` series x in per mille of the interval's half-width.
+    pub x_label: String,
     pub series: Vec<SeriesLine>,
     pub paper: Vec<PaperPoint>,
 }
@@ -240,6 +243,11 @@ fn series_charts(experiment: &ExperimentRecord) -> Vec<ChartSpec> {
             kind: ChartKind::Line(LineChart {
                 unit: unit.to_string(),
                 y_label: format!("{}{unit_text}", base.replace('_', " ")),
+                x_label: if base.starts_with("curve") {
+                    "x / l (per mille of the interval's half-width)".into()
+                } else {
+                    "step".into()
+                },
                 series,
                 paper,
             }),
@@ -511,7 +519,7 @@ fn draw_line<DB: DrawingBackend>(
         .bold_line_style(GRID)
         .x_labels(x_labels)
         .y_labels(8)
-        .x_desc("step")
+        .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
         .x_label_formatter(&|x| {
             if (x - x.round()).abs() < 1e-9 {

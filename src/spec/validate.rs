@@ -62,12 +62,16 @@ pub enum ExperimentKind {
     /// The CKKS operation table (single operations, vector-matrix products,
     /// the degree-3 sigmoid) timed with its precision; no paper claims.
     CkksOps,
+    /// CryptoDL Tables 8 and 9: polynomial approximations of the sigmoid
+    /// (pure numerics, no data set, no encryption).
+    He18Approx,
 }
 
 impl ExperimentKind {
     pub const ALL: &'static [(&'static str, ExperimentKind)] = &[
         ("mu18-paillier", ExperimentKind::Mu18Paillier),
         ("ckks-ops", ExperimentKind::CkksOps),
+        ("he18-approx", ExperimentKind::He18Approx),
     ];
 
     pub fn name(self) -> &'static str {
@@ -400,6 +404,13 @@ impl Validator<'_> {
                     "scheme.engine",
                     format!("{:?}", scheme.engine()),
                     "`ckks` (kind ckks-ops times the CKKS engine)",
+                ));
+            }
+            ExperimentKind::He18Approx if !matches!(scheme, Scheme::Plaintext) => {
+                return Err(self.err(
+                    "scheme.engine",
+                    format!("{:?}", scheme.engine()),
+                    "`plaintext` (kind he18-approx computes approximations, nothing is encrypted)",
                 ));
             }
             _ => {}
