@@ -6,6 +6,8 @@ pub mod he18_approx;
 pub mod mu18;
 pub mod paillier_layer;
 pub mod recorder;
+pub mod sk_imdb;
+pub mod sk_net;
 
 use anyhow::Result;
 
@@ -38,5 +40,6 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         ExperimentKind::Mu18Paillier => mu18::run(spec, ctx, rec),
         ExperimentKind::CkksOps => ckks_ops::run(spec, ctx, rec),
         ExperimentKind::He18Approx => he18_approx::run(spec, ctx, rec),
+        ExperimentKind::SkImdb => sk_imdb::run(spec, ctx, rec),
     }
 }

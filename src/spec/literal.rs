@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use crate::he::ckks::{CkksParametersLiteral, SecurityLevel};
+use crate::he::intvec::IntVecParamsLiteral;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +57,8 @@ pub struct DatasetLiteral {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineLiteral {
-    /// `mlp` for now.
+    /// `mlp` (tch), or `trask-sentiment` (Trask's IMDB network: layers
+    /// [vocabulary, hidden, 1], online SGD; the input width is the vocabulary's).
     pub model: String,
     /// Layer widths including input and output, e.g. `[784, 256, 128, 10]`.
     pub layers: Vec<usize>,
@@ -103,6 +105,10 @@ pub struct SchemeLiteral {
     /// `tc128` (default), `tc192`, `tc256` or `insecure` (with `allow_insecure: true`).
     #[serde(default)]
     pub security: Option<SecurityLevel>,
+    // --- integer vectors (checked by the engine's `IntVecParamsLiteral`)
+    /// Moduli, decomposition and bounds; absent: the sentiment network's defaults.
+    #[serde(default)]
+    pub intvec: Option<IntVecParamsLiteral>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

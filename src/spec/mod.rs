@@ -7,6 +7,6 @@ pub mod locate;
 pub mod validate;
 
 pub use validate::{
-    Baseline, Claim, DatasetRef, ExperimentKind, Keep, Optimizer, Profile, Scheme, Settings, Spec,
-    SpecError, Tolerance, load_spec, parse_spec,
+    Baseline, BaselineModel, Claim, DatasetRef, ExperimentKind, Keep, Optimizer, Profile, Scheme,
+    Settings, Spec, SpecError, Tolerance, load_spec, parse_spec,
 };

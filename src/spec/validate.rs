@@ -14,6 +14,7 @@ use super::literal::{
 };
 use super::locate::locate;
 use crate::he::ckks::{CkksError, CkksParameters, CkksParametersLiteral, SecurityLevel};
+use crate::he::intvec::{IntVecError, IntVecParams, IntVecParamsLiteral};
 use crate::he::paillier::{EncryptionMode, PaillierParams, PaillierParamsLiteral};
 use std::sync::Arc;
 
@@ -65,6 +66,9 @@ pub enum ExperimentKind {
     /// CryptoDL Tables 8 and 9: polynomial approximations of the sigmoid
     /// (pure numerics, no data set, no encryption).
     He18Approx,
+    /// Sayyad & Kulkarni: Trask's IMDB network with weights encrypted by the
+    /// integer-vector scheme, against plaintext weights.
+    SkImdb,
 }
 
 impl ExperimentKind {
@@ -72,6 +76,7 @@ impl ExperimentKind {
         ("mu18-paillier", ExperimentKind::Mu18Paillier),
         ("ckks-ops", ExperimentKind::CkksOps),
         ("he18-approx", ExperimentKind::He18Approx),
+        ("sk-imdb", ExperimentKind::SkImdb),
     ];
 
     pub fn name(self) -> &'static str {
@@ -106,6 +111,7 @@ pub enum Keep {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
+    pub model: BaselineModel,
     pub layers: Vec<usize>,
     pub activation: Activation,
     pub optimizer: Optimizer,
@@ -113,6 +119,15 @@ pub struct Baseline {
     pub batch_size: usize,
     pub epochs: usize,
     pub keep: Keep,
+}
+
+/// Which plaintext model a baseline trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineModel {
+    /// A tch multilayer perceptron.
+    Mlp,
+    /// Trask's IMDB sentiment network (pure Rust, online SGD).
+    TraskSentiment,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +141,10 @@ pub enum Scheme {
     Ckks {
         params: Arc<CkksParameters>,
     },
+    /// Zhou-Wornell integer vectors: broken, always insecure.
+    IntVec {
+        params: IntVecParams,
+    },
 }
 
 impl Scheme {
@@ -134,6 +153,7 @@ impl Scheme {
             Scheme::Plaintext => "plaintext",
             Scheme::Paillier { .. } => "paillier",
             Scheme::Ckks { .. } => "ckks",
+            Scheme::IntVec { .. } => "intvec",
         }
     }
 
@@ -142,6 +162,7 @@ impl Scheme {
             Scheme::Plaintext => "n/a".into(),
             Scheme::Paillier { params, .. } => params.security_label(),
             Scheme::Ckks { params } => params.security().to_string(),
+            Scheme::IntVec { .. } => "insecure: reproduction only".into(),
         }
     }
 
@@ -150,6 +171,7 @@ impl Scheme {
             Scheme::Plaintext => false,
             Scheme::Paillier { params, .. } => params.is_insecure(),
             Scheme::Ckks { params } => params.security() == SecurityLevel::Insecure,
+            Scheme::IntVec { .. } => true,
         }
     }
 }
@@ -406,6 +428,22 @@ impl Validator<'_> {
                     "`ckks` (kind ckks-ops times the CKKS engine)",
                 ));
             }
+            ExperimentKind::SkImdb if !matches!(scheme, Scheme::IntVec { .. }) => {
+                return Err(self.err(
+                    "scheme.engine",
+                    format!("{:?}", scheme.engine()),
+                    "`intvec` (kind sk-imdb encrypts the weights with the integer-vector scheme)",
+                ));
+            }
+            ExperimentKind::SkImdb
+                if baseline.as_ref().map(|b| b.model) != Some(BaselineModel::TraskSentiment) =>
+            {
+                return Err(self.err(
+                    "baseline.model",
+                    "another model or none",
+                    "a `baseline` with model `trask-sentiment` (kind sk-imdb trains Trask's network)",
+                ));
+            }
             ExperimentKind::He18Approx if !matches!(scheme, Scheme::Plaintext) => {
                 return Err(self.err(
                     "scheme.engine",
@@ -537,10 +575,27 @@ impl Validator<'_> {
     }
 
     fn baseline(&self, b: &BaselineLiteral) -> Result<Baseline, SpecError> {
-        if b.model != "mlp" {
-            return Err(self.err("baseline.model", format!("{:?}", b.model), "`mlp`"));
+        let model = match b.model.as_str() {
+            "mlp" => BaselineModel::Mlp,
+            "trask-sentiment" => BaselineModel::TraskSentiment,
+            other => {
+                return Err(self.err(
+                    "baseline.model",
+                    format!("{other:?}"),
+                    "`mlp` or `trask-sentiment`",
+                ));
+            }
+        };
+        if model == BaselineModel::TraskSentiment
+            && (b.layers.len() != 3 || b.layers[0] != 0 || b.layers[1] == 0 || b.layers[2] != 1)
+        {
+            return Err(self.err(
+                "baseline.layers",
+                format!("{:?}", b.layers),
+                "[0, hidden, 1]: the input width is the vocabulary's (0), one output",
+            ));
         }
-        if b.layers.len() < 2 || b.layers.contains(&0) {
+        if model == BaselineModel::Mlp && (b.layers.len() < 2 || b.layers.contains(&0)) {
             return Err(self.err(
                 "baseline.layers",
                 format!("{:?}", b.layers),
@@ -597,6 +652,7 @@ impl Validator<'_> {
             }
         };
         Ok(Baseline {
+            model,
             layers: b.layers.clone(),
             activation,
             optimizer,
@@ -692,10 +748,34 @@ impl Validator<'_> {
                 let params = self.ckks_params(&lit, s.allow_insecure, "scheme")?;
                 Ok(Scheme::Ckks { params })
             }
+            "intvec" => {
+                self.no_paillier_fields(s, "intvec")?;
+                if s.allow_insecure != Some(true) {
+                    return Err(self.err(
+                        "scheme.allow_insecure",
+                        format!("{:?}", s.allow_insecure),
+                        "`true`: the integer-vector scheme is broken (its key is recovered from the public key); it runs only as a labelled reproduction",
+                    ));
+                }
+                let lit = s
+                    .intvec
+                    .clone()
+                    .unwrap_or_else(IntVecParamsLiteral::default_network);
+                let params = lit.check().map_err(|e| {
+                    let field = match &e {
+                        IntVecError::InvalidParameter { field, .. } => {
+                            format!("scheme.intvec.{field}")
+                        }
+                        _ => "scheme.intvec".to_string(),
+                    };
+                    self.err(&field, format!("{lit:?}"), e.to_string())
+                })?;
+                Ok(Scheme::IntVec { params })
+            }
             other => Err(self.err(
                 "scheme.engine",
                 format!("{other:?}"),
-                "one of plaintext, paillier, ckks (intvec arrives with its engine)",
+                "one of plaintext, paillier, ckks, intvec",
             )),
         }
     }
