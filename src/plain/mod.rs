@@ -3,6 +3,7 @@
 
 pub mod linear;
 pub mod mlp;
+pub mod shallow;
 
 pub use linear::{DenseLayer, collapse_affine};
 pub use mlp::{EpochStats, Mlp, TrainConfig, TrainReport, train};

@@ -141,6 +141,10 @@ pub struct ProfileLiteral {
     /// Repeats of each timed operation (the median is recorded).
     #[serde(default)]
     pub repeats: Option<usize>,
+    /// Data sets this profile runs (registry names, `name:target` for another
+    /// target), for specs over several data sets; all of the spec's when absent.
+    #[serde(default)]
+    pub datasets: Option<Vec<String>>,
     /// CKKS: the parameter sets this profile runs, in place of the scheme's own.
     #[serde(default)]
     pub parameter_sets: Option<Vec<CkksParametersLiteral>>,

@@ -66,6 +66,9 @@ pub enum ExperimentKind {
     /// CryptoDL Tables 8 and 9: polynomial approximations of the sigmoid
     /// (pure numerics, no data set, no encryption).
     He18Approx,
+    /// CryptoDL Table 2, Algorithm 1 and Figure 1: shallow networks on the
+    /// UCI data sets with polynomial activations (plaintext, tch).
+    He18Uci,
     /// Sayyad & Kulkarni: Trask's IMDB network with weights encrypted by the
     /// integer-vector scheme, against plaintext weights.
     SkImdb,
@@ -76,6 +79,7 @@ impl ExperimentKind {
         ("mu18-paillier", ExperimentKind::Mu18Paillier),
         ("ckks-ops", ExperimentKind::CkksOps),
         ("he18-approx", ExperimentKind::He18Approx),
+        ("he18-uci", ExperimentKind::He18Uci),
         ("sk-imdb", ExperimentKind::SkImdb),
     ];
 
@@ -255,6 +259,8 @@ pub struct DatasetRef {
 pub struct Settings {
     /// The spec's scheme with this profile's overrides applied.
     pub scheme: Scheme,
+    /// Data sets this profile runs, when the spec covers several.
+    pub datasets: Option<Vec<String>>,
     pub epochs: Option<usize>,
     pub train_samples: Option<usize>,
     pub test_samples: Option<usize>,
@@ -444,17 +450,26 @@ impl Validator<'_> {
                     "a `baseline` with model `trask-sentiment` (kind sk-imdb trains Trask's network)",
                 ));
             }
-            ExperimentKind::He18Approx if !matches!(scheme, Scheme::Plaintext) => {
+            ExperimentKind::He18Approx | ExperimentKind::He18Uci
+                if !matches!(scheme, Scheme::Plaintext) =>
+            {
                 return Err(self.err(
                     "scheme.engine",
                     format!("{:?}", scheme.engine()),
-                    "`plaintext` (kind he18-approx computes approximations, nothing is encrypted)",
+                    "`plaintext` (nothing is encrypted in kinds he18-approx and he18-uci)",
                 ));
             }
             _ => {}
         }
-        let quick = self.profile("quick", &lit.profiles.quick, baseline.as_ref())?;
-        let full = self.profile("full", &lit.profiles.full, baseline.as_ref())?;
+        // Kinds that build their own networks take `epochs` without a baseline.
+        let own_networks = kind == ExperimentKind::He18Uci;
+        let quick = self.profile(
+            "quick",
+            &lit.profiles.quick,
+            baseline.as_ref(),
+            own_networks,
+        )?;
+        let full = self.profile("full", &lit.profiles.full, baseline.as_ref(), own_networks)?;
         let mut quick = quick;
         let mut full = full;
         for (name, settings) in [("quick", &mut quick), ("full", &mut full)] {
@@ -830,6 +845,7 @@ impl Validator<'_> {
         name: &str,
         p: &ProfileLiteral,
         baseline: Option<&Baseline>,
+        own_networks: bool,
     ) -> Result<Settings, SpecError> {
         let field = |f: &str| format!("profiles.{name}.{f}");
         for (v, f) in [
@@ -844,15 +860,25 @@ impl Validator<'_> {
                 return Err(self.err(&field(f), 0, "a positive number, or leave it out"));
             }
         }
-        if p.epochs.is_some() && baseline.is_none() {
+        if p.epochs.is_some() && baseline.is_none() && !own_networks {
             return Err(self.err(
                 &field("epochs"),
                 "epochs",
                 "a `baseline` section to apply them to",
             ));
         }
+        if let Some(list) = &p.datasets
+            && (list.is_empty() || list.iter().any(|d| d.trim().is_empty()))
+        {
+            return Err(self.err(
+                &field("datasets"),
+                format!("{list:?}"),
+                "a non-empty list of registry names (see `heml datasets list`)",
+            ));
+        }
         Ok(Settings {
             scheme: Scheme::Plaintext,
+            datasets: p.datasets.clone(),
             epochs: p.epochs.or(baseline.map(|b| b.epochs)),
             train_samples: p.train_samples,
             test_samples: p.test_samples,
