@@ -9,7 +9,9 @@
 //! units carrying the activation, softmax output; rows split 70/15/15 into
 //! train / validation / test (seeded); inputs mapped to [-1, 1] by the
 //! training rows' ranges (mapminmax); full-batch training (Adam, learning
-//! rate 0.01) stopped after 6 validation failures or the profile's epoch
+//! rate 0.01 scaled by sqrt(10 / inputs) for wide inputs) stopped after 6
+//! validation failures (counted from epoch 50: one Adam step is far smaller
+//! than one of MATLAB's conjugate-gradient epochs) or the profile's epoch
 //! limit, the weights of the best validation epoch kept. "Iterations" are the
 //! epochs run. Every configuration runs over the profile's seeds and the
 //! median accuracy is reported with its spread.

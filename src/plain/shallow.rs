@@ -44,6 +44,10 @@ pub struct ShallowConfig {
     pub max_epochs: usize,
     /// Consecutive epochs without a better validation loss before stopping.
     pub patience: usize,
+    /// Epochs before validation failures count: one Adam step moves far less
+    /// than one of MATLAB's scaled-conjugate-gradient epochs, and the
+    /// validation loss of the first steps is noisy.
+    pub min_epochs: usize,
     pub seed: u64,
 }
 
@@ -56,6 +60,7 @@ impl Default for ShallowConfig {
             learning_rate: 0.01,
             max_epochs: 1000,
             patience: 6,
+            min_epochs: 50,
             seed: 0,
         }
     }
@@ -105,7 +110,12 @@ pub fn train_shallow(
         Default::default(),
     );
     let forward = |x: &Tensor| l2.forward(&activation.apply(&l1.forward(x)));
-    let mut opt = nn::Adam::default().build(&vs, cfg.learning_rate)?;
+    // Adam moves every weight by about the learning rate per step, so a
+    // pre-activation moves by up to lr * inputs: scale the step by
+    // sqrt(10 / inputs) beyond 10 inputs, or wide sparse inputs (CNAE-9's 857,
+    // Arcene's 10,000) saturate after one step and validation stops at once.
+    let lr = cfg.learning_rate * (10.0 / inputs.max(10) as f64).sqrt();
+    let mut opt = nn::Adam::default().build(&vs, lr)?;
     let mut best_val = f64::INFINITY;
     let mut best_epoch = 0;
     let mut best_test = 100.0 / classes as f64;
@@ -142,7 +152,7 @@ pub fn train_shallow(
             failures = 0;
         } else {
             failures += 1;
-            if failures >= cfg.patience {
+            if failures >= cfg.patience && epoch >= cfg.min_epochs {
                 break;
             }
         }
