@@ -162,20 +162,20 @@ impl Encoder {
         let coeffs = self.encode_to_coefficients(values, scale, level)?;
         let tables = self.params.q_tables(level);
         let n = self.params.degree();
-        let mut poly = RnsPoly::zero(n, level + 1);
         let small = coeffs.iter().all(|c| c.abs() < 9.0e18);
-        for (row, t) in poly.rows_iter_mut().zip(&tables) {
-            let q = t.modulus();
-            if small {
-                for (r, &c) in row.iter_mut().zip(&coeffs) {
-                    *r = q.reduce_i64(c.round() as i64);
-                }
-            } else {
+        let mut poly = if small {
+            let rounded: Vec<i64> = coeffs.iter().map(|c| c.round() as i64).collect();
+            RnsPoly::from_signed(&rounded, &tables)
+        } else {
+            let mut poly = RnsPoly::zero(n, level + 1);
+            for (row, t) in poly.rows_iter_mut().zip(&tables) {
+                let q = t.modulus();
                 for (r, &c) in row.iter_mut().zip(&coeffs) {
                     *r = q.reduce_f64(c);
                 }
             }
-        }
+            poly
+        };
         poly.ntt_forward(&tables);
         Ok(Plaintext { poly, level, scale })
     }

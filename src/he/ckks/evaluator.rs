@@ -13,7 +13,7 @@ use super::keys::{GaloisKeys, KeySwitchKey, RelinKey};
 use super::params::CkksParameters;
 use crate::he::math::ntt::NttTable;
 use crate::he::math::poly::RnsPoly;
-use crate::he::math::rns::{divide_round_by_last, lift_digit};
+use crate::he::math::rns::{divide_round_by_last, divided_round_by_last, lift_digit};
 use std::sync::Arc;
 
 /// Relative tolerance under which two scales count as equal.
@@ -200,10 +200,22 @@ impl Evaluator {
         Ok(())
     }
 
+    /// `rescale_assign` on a copy, written in one pass over memory.
     pub fn rescale(&self, ct: &Ciphertext) -> Result<Ciphertext> {
-        let mut out = ct.clone();
-        self.rescale_assign(&mut out)?;
-        Ok(out)
+        if ct.level == 0 {
+            return Err(CkksError::OutOfLevels);
+        }
+        let tables = self.tables(ct.level);
+        Ok(Ciphertext {
+            parts: ct
+                .parts
+                .iter()
+                .map(|p| divided_round_by_last(p, &tables))
+                .collect(),
+            level: ct.level - 1,
+            scale: ct.scale / self.params.q(ct.level) as f64,
+            seed: None,
+        })
     }
 
     /// Brings `ct` down to `level` with scale `scale`: a plain mod switch when the
@@ -294,6 +306,58 @@ impl Evaluator {
         a.clear_seed();
     }
 
+    /// a + b (or a - b): `clone` then `add_parts`, but in one pass over memory into
+    /// fresh buffers when both have the same number of components.
+    pub(crate) fn add_parts_to(
+        &self,
+        a: &Ciphertext,
+        b: &Ciphertext,
+        subtract: bool,
+    ) -> Ciphertext {
+        if a.parts.len() != b.parts.len() {
+            let mut out = a.clone();
+            self.add_parts(&mut out, b, subtract);
+            return out;
+        }
+        let tables = self.tables(a.level);
+        let parts = a
+            .parts
+            .iter()
+            .zip(&b.parts)
+            .map(|(x, y)| {
+                if subtract {
+                    x.sub(y, &tables)
+                } else {
+                    x.add(y, &tables)
+                }
+            })
+            .collect();
+        Ciphertext {
+            parts,
+            level: a.level,
+            scale: a.scale,
+            seed: None,
+        }
+    }
+
+    /// a + b (or a - b) for operands from `align_pair`: in place on a copy it already
+    /// made, else out of place.
+    fn add_aligned(
+        &self,
+        a: std::borrow::Cow<'_, Ciphertext>,
+        b: &Ciphertext,
+        subtract: bool,
+    ) -> Ciphertext {
+        use std::borrow::Cow;
+        match a {
+            Cow::Borrowed(a) => self.add_parts_to(a, b, subtract),
+            Cow::Owned(mut a) => {
+                self.add_parts(&mut a, b, subtract);
+                a
+            }
+        }
+    }
+
     pub fn add_assign(&self, a: &mut Ciphertext, b: &Ciphertext) -> Result<()> {
         *a = self.add(a, b)?;
         Ok(())
@@ -301,9 +365,7 @@ impl Evaluator {
 
     pub fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
         let (a, b) = self.align_pair(a, b)?;
-        let mut out = a.into_owned();
-        self.add_parts(&mut out, &b, false);
-        Ok(out)
+        Ok(self.add_aligned(a, &b, false))
     }
 
     pub fn sub_assign(&self, a: &mut Ciphertext, b: &Ciphertext) -> Result<()> {
@@ -313,9 +375,7 @@ impl Evaluator {
 
     pub fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
         let (a, b) = self.align_pair(a, b)?;
-        let mut out = a.into_owned();
-        self.add_parts(&mut out, &b, true);
-        Ok(out)
+        Ok(self.add_aligned(a, &b, true))
     }
 
     pub fn neg_assign(&self, a: &mut Ciphertext) {
@@ -327,9 +387,13 @@ impl Evaluator {
     }
 
     pub fn neg(&self, a: &Ciphertext) -> Ciphertext {
-        let mut out = a.clone();
-        self.neg_assign(&mut out);
-        out
+        let tables = self.tables(a.level);
+        Ciphertext {
+            parts: a.parts.iter().map(|p| p.neg(&tables)).collect(),
+            level: a.level,
+            scale: a.scale,
+            seed: None,
+        }
     }
 
     /// The plaintext restricted to `level` (auto mode) or checked to be at it.
@@ -360,9 +424,17 @@ impl Evaluator {
     }
 
     pub fn add_plain(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext> {
-        let mut out = ct.clone();
-        self.add_plain_assign(&mut out, pt)?;
-        Ok(out)
+        Self::check_scale(ct.scale, pt.scale)?;
+        let poly = self.plaintext_at(pt, ct.level)?;
+        let mut parts = Vec::with_capacity(ct.parts.len());
+        parts.push(ct.parts[0].add(&poly, &self.tables(ct.level)));
+        parts.extend_from_slice(&ct.parts[1..]);
+        Ok(Ciphertext {
+            parts,
+            level: ct.level,
+            scale: ct.scale,
+            seed: None,
+        })
     }
 
     pub fn sub_plain_assign(&self, ct: &mut Ciphertext, pt: &Plaintext) -> Result<()> {
@@ -431,11 +503,25 @@ impl Evaluator {
         ct.clear_seed();
     }
 
+    /// `mul_integer_f64_assign` on a copy, in one pass over memory.
+    fn mul_integer_f64(&self, ct: &Ciphertext, k: f64) -> Ciphertext {
+        let residues = self.constant_residues(k, ct.level);
+        let tables = self.tables(ct.level);
+        Ciphertext {
+            parts: ct
+                .parts
+                .iter()
+                .map(|p| p.mul_scalar(&residues, &tables))
+                .collect(),
+            level: ct.level,
+            scale: ct.scale,
+            seed: None,
+        }
+    }
+
     /// Multiplies by an integer: exact, no level used, scale unchanged.
     pub fn mul_integer(&self, ct: &Ciphertext, k: i64) -> Ciphertext {
-        let mut out = ct.clone();
-        self.mul_integer_f64_assign(&mut out, k as f64);
-        out
+        self.mul_integer_f64(ct, k as f64)
     }
 
     /// Multiplies by the constant `c` encoded at `const_scale`, without rescaling:
@@ -453,8 +539,7 @@ impl Evaluator {
                 log2_scale: const_scale.log2(),
             });
         }
-        let mut out = ct.clone();
-        self.mul_integer_f64_assign(&mut out, v);
+        let mut out = self.mul_integer_f64(ct, v);
         out.scale *= const_scale;
         Ok(out)
     }
@@ -496,13 +581,12 @@ impl Evaluator {
     pub fn mul_plain_no_rescale(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext> {
         let poly = self.plaintext_at(pt, ct.level)?;
         let tables = self.tables(ct.level);
-        let mut out = ct.clone();
-        for p in &mut out.parts {
-            p.mul_assign(&poly, &tables);
-        }
-        out.scale *= pt.scale;
-        out.clear_seed();
-        Ok(out)
+        Ok(Ciphertext {
+            parts: ct.parts.iter().map(|p| p.mul(&poly, &tables)).collect(),
+            level: ct.level,
+            scale: ct.scale * pt.scale,
+            seed: None,
+        })
     }
 
     pub fn mul_plain_assign(&self, ct: &mut Ciphertext, pt: &Plaintext) -> Result<()> {
@@ -520,8 +604,10 @@ impl Evaluator {
     }
 
     pub fn mul_plain(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext> {
-        let mut out = ct.clone();
-        self.mul_plain_assign(&mut out, pt)?;
+        let mut out = self.mul_plain_no_rescale(ct, pt)?;
+        if self.auto.rescale {
+            self.rescale_assign(&mut out)?;
+        }
         Ok(out)
     }
 
@@ -570,34 +656,11 @@ impl Evaluator {
             }
         }
         let tables = self.tables(a.level);
-        let n = self.params.degree();
-        let rows = a.level + 1;
-        let (mut d0, mut d1, mut d2) = (
-            RnsPoly::zero(n, rows),
-            RnsPoly::zero(n, rows),
-            RnsPoly::zero(n, rows),
-        );
-        // One pass per row; the middle term is reduced once from a 128-bit sum.
-        for (r, t) in tables.iter().enumerate() {
-            let q = t.modulus();
-            let (x0, x1, y0, y1) = (
-                a.parts[0].row(r),
-                a.parts[1].row(r),
-                b.parts[0].row(r),
-                b.parts[1].row(r),
-            );
-            let (o0, o1, o2) = (d0.row_mut(r), d1.row_mut(r), d2.row_mut(r));
-            let inputs = x0.iter().zip(x1).zip(y0.iter().zip(y1));
-            let outputs = o0.iter_mut().zip(o1.iter_mut()).zip(o2.iter_mut());
-            for (((&u0, &u1), (&v0, &v1)), ((p0, p1), p2)) in inputs.zip(outputs) {
-                let (u0, u1, v0, v1) = (u0 as u128, u1 as u128, v0 as u128, v1 as u128);
-                *p0 = q.reduce_u128(u0 * v0);
-                *p1 = q.reduce_u128(u0 * v1 + u1 * v0);
-                *p2 = q.reduce_u128(u1 * v1);
-            }
-        }
+        // One pass; the middle term is reduced once from a 128-bit sum.
+        let (x, y) = (&a.parts, &b.parts);
+        let parts = RnsPoly::tensor([&x[0], &x[1]], [&y[0], &y[1]], &tables);
         Ok(Ciphertext {
-            parts: vec![d0, d1, d2],
+            parts: parts.into(),
             level: a.level,
             scale: a.scale * b.scale,
             seed: None,
@@ -612,16 +675,11 @@ impl Evaluator {
             });
         }
         let tables = self.tables(a.level);
-        let mut d0 = a.parts[0].clone();
-        d0.mul_assign(&a.parts[0], &tables);
-        let mut d1 = a.parts[0].clone();
-        d1.mul_assign(&a.parts[1], &tables);
-        let d1c = d1.clone();
-        d1.add_assign(&d1c, &tables);
-        let mut d2 = a.parts[1].clone();
-        d2.mul_assign(&a.parts[1], &tables);
+        // (c0^2, 2 c0 c1, c1^2): the tensor product with itself.
+        let x = [&a.parts[0], &a.parts[1]];
+        let parts = RnsPoly::tensor(x, x, &tables);
         let mut out = Ciphertext {
-            parts: vec![d0, d1, d2],
+            parts: parts.into(),
             level: a.level,
             scale: a.scale * a.scale,
             seed: None,
@@ -891,5 +949,160 @@ impl Evaluator {
         Self::require_two_parts(ct)?;
         let g = self.params.galois_element_conjugate();
         self.apply_galois(ct, None, g, 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::he::ckks::tests::ctx;
+    use crate::he::math::eltwise::scalar;
+    use crate::he::math::zq::Modulus;
+
+    /// A copy of `parts` with `f(component, row, q, row values)` applied to each row:
+    /// the scalar computation the evaluator's results must reproduce bit for bit.
+    fn rowwise(
+        e: &Evaluator,
+        ct: &Ciphertext,
+        f: impl Fn(usize, usize, &Modulus, &mut [u64]),
+    ) -> Vec<RnsPoly> {
+        let tables = e.tables(ct.level);
+        let mut parts = ct.parts.clone();
+        for (c, p) in parts.iter_mut().enumerate() {
+            for (r, (row, t)) in p.rows_iter_mut().zip(&tables).enumerate() {
+                f(c, r, t.modulus(), row);
+            }
+        }
+        parts
+    }
+
+    fn expect(ct: &Ciphertext, parts: Vec<RnsPoly>, level: usize, scale: f64) {
+        assert_eq!(ct.parts, parts);
+        assert_eq!((ct.level, ct.scale, ct.seed), (level, scale, None));
+    }
+
+    /// The operations that now write their result in one pass give the values, level,
+    /// scale and (cleared) seed of the scalar clone-then-update computations.
+    #[test]
+    fn one_pass_operations_match_scalar() {
+        let c = ctx();
+        let e = &c.evaluator;
+        let slots = e.params().slots();
+        let v: Vec<f64> = (0..slots).map(|i| (i as f64 * 0.01).sin()).collect();
+        let w: Vec<f64> = (0..slots).map(|i| (i as f64 * 0.03).cos()).collect();
+        // A seeded (symmetric) ciphertext and a public-key one.
+        let x = c.symmetric_encryptor.encrypt_real(&v).unwrap();
+        let y = c.encryptor.encrypt_real(&w).unwrap();
+        assert!(x.seed.is_some());
+        let (level, scale) = (x.level, x.scale);
+        let pt = e.encoder().encode_real(&w, scale, level).unwrap();
+
+        let add = rowwise(e, &x, |i, r, q, row| {
+            scalar::add_assign(q, row, y.parts[i].row(r))
+        });
+        expect(&e.add(&x, &y).unwrap(), add, level, scale);
+        let sub = rowwise(e, &x, |i, r, q, row| {
+            scalar::sub_assign(q, row, y.parts[i].row(r))
+        });
+        expect(&e.sub(&x, &y).unwrap(), sub, level, scale);
+        let neg = rowwise(e, &x, |_, _, q, row| scalar::neg_assign(q, row));
+        expect(&e.neg(&x), neg, level, scale);
+        let prod = rowwise(e, &x, |_, r, q, row| {
+            scalar::mul_assign(q, row, pt.poly.row(r))
+        });
+        expect(
+            &e.mul_plain_no_rescale(&x, &pt).unwrap(),
+            prod.clone(),
+            level,
+            scale * scale,
+        );
+        expect(&e.mul_plain(&x, &pt).unwrap(), prod, level, scale * scale);
+        let plus = rowwise(e, &x, |i, r, q, row| {
+            if i == 0 {
+                scalar::add_assign(q, row, pt.poly.row(r))
+            }
+        });
+        expect(&e.add_plain(&x, &pt).unwrap(), plus, level, scale);
+        let times = rowwise(e, &x, |_, _, q, row| {
+            scalar::mul_scalar_assign(q, row, q.reduce_i64(-12345))
+        });
+        expect(&e.mul_integer(&x, -12345), times, level, scale);
+
+        // Tensor product and square: (x0 y0, x0 y1 + x1 y0, x1 y1).
+        let tensor = |a: &Ciphertext, b: &Ciphertext| {
+            let tables = e.tables(level);
+            let mut out = [a.parts[0].clone(), a.parts[0].clone(), a.parts[0].clone()];
+            for (r, t) in tables.iter().enumerate() {
+                let [o0, o1, o2] = out.each_mut().map(|p| p.row_mut(r));
+                let (xs, ys) = (
+                    [a.parts[0].row(r), a.parts[1].row(r)],
+                    [b.parts[0].row(r), b.parts[1].row(r)],
+                );
+                scalar::tensor(t.modulus(), xs, ys, [o0, o1, o2]);
+            }
+            Vec::from(out)
+        };
+        let xy = e.tensor(&x, &y).unwrap();
+        expect(&xy, tensor(&x, &y), level, scale * scale);
+        expect(&e.square(&x).unwrap(), tensor(&x, &x), level, scale * scale);
+
+        // Operands of different sizes keep the old clone-and-update path.
+        let mut y = y.clone();
+        y.set_scale(scale * scale);
+        let diff = e.sub(&xy, &y).unwrap();
+        let want = rowwise(e, &xy, |i, r, q, row| {
+            if i < 2 {
+                scalar::sub_assign(q, row, y.parts[i].row(r))
+            }
+        });
+        expect(&diff, want, level, scale * scale);
+        let diff = e.sub(&y, &xy).unwrap();
+        let mut padded = y.clone();
+        padded
+            .parts
+            .push(RnsPoly::zero(e.params().degree(), level + 1));
+        let want = rowwise(e, &padded, |i, r, q, row| {
+            scalar::sub_assign(q, row, xy.parts[i].row(r))
+        });
+        expect(&diff, want, level, scale * scale);
+
+        // Rescaling into a new ciphertext, as rescaling a copy in place.
+        let mut rescaled = xy.clone();
+        e.rescale_assign(&mut rescaled).unwrap();
+        assert_eq!(e.rescale(&xy).unwrap(), rescaled);
+        assert_eq!(rescaled.level, level - 1);
+        let bottom = e.mod_switch_to(&x, 0).unwrap();
+        assert!(matches!(e.rescale(&bottom), Err(CkksError::OutOfLevels)));
+    }
+
+    /// In auto mode an operand one level up is matched first (a copy), then added in
+    /// place: the same as matching it explicitly and adding.
+    #[test]
+    fn auto_matched_sums_match_explicit_ones() {
+        let c = ctx();
+        let e = &c.auto_evaluator;
+        let slots = e.params().slots();
+        let v: Vec<f64> = (0..slots).map(|i| (i as f64 * 0.02).sin()).collect();
+        let x = c.encryptor.encrypt_real(&v).unwrap();
+        let y = c.evaluator.mod_switch_to(&x, x.level - 1).unwrap();
+        for subtract in [false, true] {
+            let got = if subtract {
+                e.sub(&x, &y)
+            } else {
+                e.add(&x, &y)
+            }
+            .unwrap();
+            let mut want = e.match_level_and_scale(&x, y.level, y.scale).unwrap();
+            c.evaluator.add_parts(&mut want, &y, subtract);
+            assert_eq!(got, want);
+            let got = if subtract {
+                e.sub(&y, &x)
+            } else {
+                e.add(&y, &x)
+            }
+            .unwrap();
+            let matched = e.match_level_and_scale(&x, y.level, y.scale).unwrap();
+            assert_eq!(got, c.evaluator.add_parts_to(&y, &matched, subtract));
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! Modular and polynomial arithmetic: word-size Z_q, NTT-friendly primes, the
 //! negacyclic NTT, RNS polynomials and the samplers RLWE needs.
+pub mod eltwise;
+mod eltwise_avx512;
 pub mod ntt;
 mod ntt_avx512;
 pub mod poly;

@@ -2,6 +2,7 @@
 //! with rounding (rescale and the key-switching mod-down), and the lift of one
 //! residue to a whole basis (the digits of key switching).
 
+use super::eltwise;
 use super::ntt::NttTable;
 use super::poly::RnsPoly;
 use super::zq::Modulus;
@@ -12,48 +13,78 @@ use super::zq::Modulus;
 pub fn divide_round_by_last(poly: &mut RnsPoly, tables: &[&NttTable]) {
     let k = poly.rows() - 1;
     assert_eq!(tables.len(), k + 1);
-    let n = poly.degree();
-    let last_table = tables[k];
-    let p = *last_table.modulus();
-    let pv = p.value();
-    // Centring by an offset: x + (p-1)/2 is reduced mod p into [0, p), then
-    // mod q_i, and (p-1)/2 mod q_i is taken off again (the form SEAL uses).
-    let half = pv >> 1;
-    let mut last = poly.row(k).to_vec();
-    last_table.inverse(&mut last);
-    for x in last.iter_mut() {
-        let v = *x + half;
-        *x = if v >= pv { v - pv } else { v };
-    }
-    let mut tmp = vec![0u64; n];
-    for (i, t) in tables[..k].iter().enumerate() {
-        let q = t.modulus();
-        let qv = q.value();
-        let half_mod = q.reduce(half);
-        for (d, &c) in tmp.iter_mut().zip(&last) {
-            // (c mod q) + q - half in [0, 2q); the lazy NTT accepts it.
-            *d = q.reduce(c) + qv - half_mod;
-        }
-        t.forward_lazy(&mut tmp);
-        let p_inv = q.inv(q.reduce(pv)).expect("distinct primes");
-        let p_inv_shoup = q.shoup(p_inv);
-        let four_q = 4 * qv;
-        for (x, &y) in poly.row_mut(i).iter_mut().zip(&tmp) {
-            // x < q, y < 4q: (x - y) * p^-1 with a non-negative lazy operand.
-            *x = q.mul_shoup(*x + four_q - y, p_inv, p_inv_shoup);
-        }
+    let mut corrections = Corrections::new(poly.row(k), tables);
+    for i in 0..k {
+        let (q, y, p_inv) = corrections.row(i);
+        eltwise::sub_lazy_mul_scalar_assign(q, poly.row_mut(i), y, p_inv);
     }
     poly.truncate(k);
+}
+
+/// `divide_round_by_last` into a new polynomial (`clone` then the division, in one
+/// pass over memory).
+pub fn divided_round_by_last(poly: &RnsPoly, tables: &[&NttTable]) -> RnsPoly {
+    let k = poly.rows() - 1;
+    assert_eq!(tables.len(), k + 1);
+    let mut corrections = Corrections::new(poly.row(k), tables);
+    // SAFETY: `eltwise::sub_lazy_mul_scalar` writes its whole output.
+    unsafe {
+        RnsPoly::from_row_fn(poly.degree(), k, |i, out| {
+            let (q, y, p_inv) = corrections.row(i);
+            eltwise::sub_lazy_mul_scalar(q, poly.row(i), y, p_inv, out);
+        })
+    }
+}
+
+/// The rounding corrections of a division by the last prime p, row by row: row i of
+/// round(x / p) is (x_i - y_i) p^-1 mod q_i, with y_i the NTT modulo q_i of the last
+/// row in coefficient form, centred by an offset: ((x_k + (p-1)/2) mod p) - (p-1)/2,
+/// taken mod q_i (the form SEAL uses).
+struct Corrections<'a> {
+    tables: &'a [&'a NttTable],
+    /// The last row in coefficient form plus (p-1)/2, mod p.
+    last: Vec<u64>,
+    half: u64,
+    /// The correction of the current row, NTT form, below 4 q_i.
+    tmp: Vec<u64>,
+}
+
+impl<'a> Corrections<'a> {
+    fn new(last_row: &[u64], tables: &'a [&'a NttTable]) -> Self {
+        let last_table = tables[tables.len() - 1];
+        let p = last_table.modulus();
+        let half = p.value() >> 1;
+        let mut last = last_row.to_vec();
+        last_table.inverse(&mut last);
+        eltwise::add_scalar_assign(p, &mut last, half);
+        let tmp = vec![0; last.len()];
+        Self {
+            tables,
+            last,
+            half,
+            tmp,
+        }
+    }
+
+    /// (q_i, the correction of row i below 4 q_i, p^-1 mod q_i).
+    fn row(&mut self, i: usize) -> (&'a Modulus, &[u64], u64) {
+        let t = self.tables[i];
+        let q = t.modulus();
+        // (c mod q) - (half mod q) mod q.
+        let minus_half = q.neg(q.reduce(self.half));
+        eltwise::reduce_add_scalar(q, &self.last, minus_half, &mut self.tmp[..]);
+        t.forward_lazy(&mut self.tmp);
+        let pv = self.tables[self.tables.len() - 1].modulus().value();
+        let p_inv = q.inv(q.reduce(pv)).expect("distinct primes");
+        (q, &self.tmp, p_inv)
+    }
 }
 
 /// The residues in coefficient form `digit` (each below its own prime) reduced
 /// modulo `target` and transformed into NTT form, fully reduced (`lazy` false) or
 /// left in [0, 4q) (`lazy` true).
 pub fn lift_digit(digit: &[u64], target: &NttTable, out: &mut [u64], lazy: bool) {
-    let q = target.modulus();
-    for (o, &d) in out.iter_mut().zip(digit) {
-        *o = q.reduce(d);
-    }
+    eltwise::reduce(target.modulus(), digit, out);
     if lazy {
         target.forward_lazy(out);
     } else {
@@ -130,7 +161,9 @@ impl CrtComposer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::he::math::eltwise::tests::Values;
     use crate::he::math::primes::ntt_primes;
+    use proptest::prelude::*;
 
     #[test]
     fn crt_round_trip() {
@@ -147,6 +180,85 @@ mod tests {
                 (y - x as f64).abs() <= (x as f64).abs() * 1e-15,
                 "{x} -> {y}"
             );
+        }
+    }
+
+    /// The scalar division as it was before the element-wise kernels: the reference
+    /// the kernels must reproduce bit for bit.
+    fn divide_round_by_last_reference(poly: &mut RnsPoly, tables: &[&NttTable]) {
+        let k = poly.rows() - 1;
+        let n = poly.degree();
+        let last_table = tables[k];
+        let pv = last_table.modulus().value();
+        let half = pv >> 1;
+        let mut last = poly.row(k).to_vec();
+        last_table.inverse_scalar(&mut last);
+        for x in last.iter_mut() {
+            let v = *x + half;
+            *x = if v >= pv { v - pv } else { v };
+        }
+        let mut tmp = vec![0u64; n];
+        for (i, t) in tables[..k].iter().enumerate() {
+            let q = t.modulus();
+            let qv = q.value();
+            let half_mod = q.reduce(half);
+            for (d, &c) in tmp.iter_mut().zip(&last) {
+                *d = q.reduce(c) + qv - half_mod;
+            }
+            t.forward_lazy_scalar(&mut tmp);
+            let p_inv = q.inv(q.reduce(pv)).unwrap();
+            let p_inv_shoup = q.shoup(p_inv);
+            for (x, &y) in poly.row_mut(i).iter_mut().zip(&tmp) {
+                *x = q.mul_shoup(*x + 4 * qv - y, p_inv, p_inv_shoup);
+            }
+        }
+        poly.truncate(k);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// Both divisions (in place and into a new polynomial) match the scalar
+        /// reference on random residues, for CKKS-like mixes of prime sizes, and the
+        /// lifted digits match a scalar reduction.
+        #[test]
+        fn division_matches_scalar_reference(
+            bits in prop::collection::vec(prop_oneof![30u32..=61, Just(40), Just(60)], 2..6),
+            log_n in 4u32..12,
+            seed in any::<u64>(),
+        ) {
+            let n = 1usize << log_n;
+            let mut primes: Vec<u64> = Vec::new();
+            for &b in &bits {
+                primes.push(ntt_primes(b, 1, n, &primes).unwrap()[0]);
+            }
+            let tables: Vec<NttTable> = primes
+                .iter()
+                .map(|&p| NttTable::new(Modulus::new(p), n).unwrap())
+                .collect();
+            let refs: Vec<&NttTable> = tables.iter().collect();
+            let mut g = Values(seed);
+            let data = refs.iter().flat_map(|t| g.vec_below(n, t.modulus().value())).collect();
+            let poly = RnsPoly::from_rows(n, data).unwrap();
+            let mut expected = poly.clone();
+            divide_round_by_last_reference(&mut expected, &refs);
+            let mut in_place = poly.clone();
+            divide_round_by_last(&mut in_place, &refs);
+            prop_assert_eq!(&in_place, &expected);
+            prop_assert_eq!(&divided_round_by_last(&poly, &refs), &expected);
+
+            let first = refs[0];
+            let digit = poly.row(refs.len() - 1);
+            for lazy in [false, true] {
+                let mut out = vec![0; n];
+                lift_digit(digit, first, &mut out, lazy);
+                let mut want: Vec<u64> = digit.iter().map(|&d| first.modulus().reduce(d)).collect();
+                if lazy {
+                    first.forward_lazy_scalar(&mut want);
+                } else {
+                    first.forward_scalar(&mut want);
+                }
+                prop_assert_eq!(&out, &want);
+            }
         }
     }
 

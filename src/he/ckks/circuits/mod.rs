@@ -160,9 +160,7 @@ impl CkksBackend for Evaluator {
 
     fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
         check_same(a.level(), a.scale(), b.level(), b.scale())?;
-        let mut out = a.clone();
-        self.add_parts(&mut out, b, false);
-        Ok(out)
+        Ok(self.add_parts_to(a, b, false))
     }
 
     fn add_const(&self, ct: &Ciphertext, c: f64) -> Result<Ciphertext> {
