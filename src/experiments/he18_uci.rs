@@ -238,6 +238,36 @@ fn record_summary(rec: &mut super::Recorder, stage: &str, key: &str, s: &Summary
     .note = "median epochs run before the validation stop".into();
 }
 
+/// Networks with one polynomial activation over the seeds' splits.
+struct PolyRun<'a> {
+    splits: &'a [Prepared],
+    cfg: &'a ShallowConfig,
+    seed: u64,
+}
+
+impl PolyRun<'_> {
+    /// Trains with `a` as activation and records the summary as
+    /// `{stage}_{name}_*` in stage `stage`.
+    fn record(
+        &self,
+        rec: &mut super::Recorder,
+        stage: &str,
+        name: &str,
+        a: &Approximation,
+    ) -> Result<Summary> {
+        let act = HiddenActivation::Polynomial(a.power_coeffs.clone());
+        let s = run_config(self.splits, self.cfg, &act, self.seed)?;
+        record_summary(
+            rec,
+            stage,
+            &format!("{stage}_{name}"),
+            &s,
+            self.splits.len(),
+        );
+        Ok(s)
+    }
+}
+
 /// The sigmoid's method-2 polynomial of `degree` on [-m, m], truncated.
 fn polynomial(m: f64, degree: usize) -> Result<Approximation> {
     let a = Approximation::weighted_l2(
@@ -348,20 +378,12 @@ fn table2_set(
             continue;
         }
         let a = polynomial(m, degree)?;
-        let sm = run_config(
-            &splits,
+        let run = PolyRun {
+            splits: &splits,
             cfg,
-            &HiddenActivation::Polynomial(a.power_coeffs.clone()),
-            base_seed,
-        )?;
-        record_summary(
-            rec,
-            &format!("a1_d{number}"),
-            &format!("a1_d{number}_{name}"),
-            &sm,
-            seeds,
-        );
-        a1.push(sm.median);
+            seed: base_seed,
+        };
+        a1.push(run.record(rec, &format!("a1_d{number}"), name, &a)?.median);
     }
     let mean_mean_best_or_tied =
         (!a1.is_empty()).then(|| a1.iter().all(|&o| s.median >= o - TIE_POINTS));
@@ -380,19 +402,12 @@ fn table2_set(
             degree,
         )
         .with_context(|| format!("{name} of degree {degree}"))?;
-        let sm = run_config(
-            &splits,
+        let run = PolyRun {
+            splits: &splits,
             cfg,
-            &HiddenActivation::Polynomial(a.power_coeffs.clone()),
-            base_seed,
-        )?;
-        record_summary(
-            rec,
-            &format!("methods_d{number}"),
-            &format!("methods_d{number}_{name}"),
-            &sm,
-            seeds,
-        );
+            seed: base_seed,
+        };
+        run.record(rec, &format!("methods_d{number}"), name, &a)?;
     }
     Ok(SetOutcome {
         poly_best_or_tied,

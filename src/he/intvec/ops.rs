@@ -100,24 +100,7 @@ impl Ciphertext {
 
     /// In-place [`Ciphertext::add`]; `self` is unchanged on error.
     pub fn add_assign(&mut self, other: &Self) -> Result<()> {
-        self.same_space(other, "add")?;
-        let noise = bounded_noise(
-            &self.params,
-            "add",
-            add(self.noise_bound, other.noise_bound),
-        )?;
-        let plain = bounded_plain(
-            &self.params,
-            "add",
-            add(self.plain_bound, other.plain_bound),
-        )?;
-        let mask = self.params.mask();
-        for (a, b) in self.data.iter_mut().zip(&other.data) {
-            *a = a.wrapping_add(*b) & mask;
-        }
-        self.noise_bound = noise;
-        self.plain_bound = plain;
-        Ok(())
+        self.combine_assign(other, "add", u128::wrapping_add)
     }
 
     /// `c₁ − c₂`.
@@ -129,20 +112,23 @@ impl Ciphertext {
 
     /// In-place [`Ciphertext::sub`]; `self` is unchanged on error.
     pub fn sub_assign(&mut self, other: &Self) -> Result<()> {
-        self.same_space(other, "sub")?;
-        let noise = bounded_noise(
-            &self.params,
-            "sub",
-            add(self.noise_bound, other.noise_bound),
-        )?;
-        let plain = bounded_plain(
-            &self.params,
-            "sub",
-            add(self.plain_bound, other.plain_bound),
-        )?;
+        self.combine_assign(other, "sub", u128::wrapping_sub)
+    }
+
+    /// Entry-wise `op` modulo q; noise and plaintext bounds add (for a sum
+    /// and a difference alike). `self` is unchanged on error.
+    fn combine_assign(
+        &mut self,
+        other: &Self,
+        name: &'static str,
+        op: fn(u128, u128) -> u128,
+    ) -> Result<()> {
+        self.same_space(other, name)?;
+        let noise = bounded_noise(&self.params, name, add(self.noise_bound, other.noise_bound))?;
+        let plain = bounded_plain(&self.params, name, add(self.plain_bound, other.plain_bound))?;
         let mask = self.params.mask();
         for (a, b) in self.data.iter_mut().zip(&other.data) {
-            *a = a.wrapping_sub(*b) & mask;
+            *a = op(*a, *b) & mask;
         }
         self.noise_bound = noise;
         self.plain_bound = plain;
