@@ -33,6 +33,7 @@ fn id(lit: &CkksParametersLiteral) -> String {
 }
 
 fn bench_ops(c: &mut Criterion) {
+    heml::timing::keep_freed_memory();
     let max_log_n: u32 = std::env::var("HEML_BENCH_MAX_LOG_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -115,6 +116,7 @@ fn bench_ops(c: &mut Criterion) {
 /// packed method, each with the
 /// encoding inside the timed call and with plaintexts prepared once.
 fn bench_vec_mat(c: &mut Criterion) {
+    heml::timing::keep_freed_memory();
     let lit = literal(13);
     let pid = id(&lit);
     let slots = 1 << 12;
