@@ -24,22 +24,6 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_median_is_the_middle_run() {
-        let mut k = 0u64;
-        let t = median_s(3, || {
-            k += 1;
-            std::thread::sleep(std::time::Duration::from_millis(k * 5));
-        });
-        assert!((0.009..0.015).contains(&t), "{t}");
-        assert!(peak_rss_mib().is_none_or(|m| m > 1.0));
-    }
-}
-
 /// Keeps freed memory in the process for reuse, as SEAL keeps its memory
 /// pool: glibc otherwise serves every block above 128 KiB (a ciphertext row
 /// at N >= 16384) with mmap and returns freed memory to the system, so each
@@ -53,5 +37,21 @@ pub fn keep_freed_memory() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_is_the_middle_run() {
+        let mut k = 0u64;
+        let t = median_s(3, || {
+            k += 1;
+            std::thread::sleep(std::time::Duration::from_millis(k * 5));
+        });
+        assert!((0.009..0.015).contains(&t), "{t}");
+        assert!(peak_rss_mib().is_none_or(|m| m > 1.0));
     }
 }
