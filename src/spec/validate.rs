@@ -63,6 +63,9 @@ pub enum ExperimentKind {
     /// The CKKS operation table (single operations, vector-matrix products,
     /// the degree-3 sigmoid) timed with its precision; no paper claims.
     CkksOps,
+    /// Chen & Song: logistic regression on Pima, plaintext and evaluated on
+    /// encrypted rows with encrypted weights (CKKS).
+    Cs21Lr,
     /// CryptoDL Tables 8 and 9: polynomial approximations of the sigmoid
     /// (pure numerics, no data set, no encryption).
     He18Approx,
@@ -78,6 +81,7 @@ impl ExperimentKind {
     pub const ALL: &'static [(&'static str, ExperimentKind)] = &[
         ("mu18-paillier", ExperimentKind::Mu18Paillier),
         ("ckks-ops", ExperimentKind::CkksOps),
+        ("cs21-lr", ExperimentKind::Cs21Lr),
         ("he18-approx", ExperimentKind::He18Approx),
         ("he18-uci", ExperimentKind::He18Uci),
         ("sk-imdb", ExperimentKind::SkImdb),
@@ -425,6 +429,15 @@ impl Validator<'_> {
                     "dataset",
                     "no data set",
                     "a `dataset` section (kind mu18-paillier reads MNIST)",
+                ));
+            }
+            ExperimentKind::Cs21Lr
+                if !matches!(scheme, Scheme::Ckks { .. }) || baseline.is_none() =>
+            {
+                return Err(self.err(
+                    "scheme.engine",
+                    format!("{:?}", scheme.engine()),
+                    "`ckks` and a `baseline` section (kind cs21-lr trains the LR with tch and evaluates it under CKKS)",
                 ));
             }
             ExperimentKind::CkksOps if !matches!(scheme, Scheme::Ckks { .. }) => {

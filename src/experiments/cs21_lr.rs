@@ -1,0 +1,343 @@
+//! Chen & Song 2021, logistic regression on Pima (TenSEAL's tutorial 1):
+//! a plaintext model trained with tch (CS21-LR-plain) and the same model
+//! evaluated with encrypted weights and bias on encrypted test rows
+//! (CS21-LR-enceval), over several seeds.
+//!
+//! Protocol (the tutorial's, which the paper ran): the classes are balanced
+//! by sampling 268 rows of each (seeded), the features standardised over the
+//! balanced rows, and the rows split at random into int(0.3 n) = 160 test and
+//! 376 training rows. The model is a linear layer with a sigmoid, trained by
+//! full-batch SGD (learning rate 1) on the binary cross-entropy for 5
+//! epochs; a row is correct when |sigmoid(w.x + b) - y| < 0.5. Encrypted
+//! evaluation: the client encrypts [x, 1], the model owner [w, b], and one
+//! ciphertext product with a slot sum gives w.x + b (depth 1); the sigmoid is
+//! applied after decryption, as in the tutorial.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use tch::{Kind, Tensor};
+
+use crate::data::split::{rng_from_seed, shuffle};
+use crate::data::tabular::load_tabular;
+use crate::he::ckks::circuits::inner_product;
+use crate::he::ckks::{Decryptor, Encryptor, Evaluator, KeySet, PrecisionStats, RotationSet};
+use crate::results::record::MetricKind;
+use crate::spec::Scheme;
+
+/// Slots the augmented rows [x, 1] take (a power of two).
+const ROW_SLOTS: usize = 16;
+
+/// One seeded split of the balanced, standardised Pima rows.
+struct Split {
+    x_train: Vec<Vec<f64>>,
+    y_train: Vec<f64>,
+    x_test: Vec<Vec<f64>>,
+    y_test: Vec<f64>,
+}
+
+fn split(features: &[f64], labels: &[usize], cols: usize, seed: u64) -> Result<Split> {
+    let mut rng = rng_from_seed(seed);
+    let mut by_class: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+    for (i, &l) in labels.iter().enumerate() {
+        if l > 1 {
+            bail!("Pima labels must be 0 or 1, row {i} has {l}");
+        }
+        by_class[l].push(i);
+    }
+    let per_class = by_class[0].len().min(by_class[1].len());
+    let mut rows = Vec::with_capacity(2 * per_class);
+    for class in &mut by_class {
+        shuffle(&mut rng, class);
+        rows.extend_from_slice(&class[..per_class]);
+    }
+    // Standardise each feature over the balanced rows (sample deviation).
+    let n = rows.len() as f64;
+    let mut mean = vec![0.0; cols];
+    let mut sd = vec![0.0; cols];
+    for &r in &rows {
+        for j in 0..cols {
+            mean[j] += features[r * cols + j] / n;
+        }
+    }
+    for &r in &rows {
+        for j in 0..cols {
+            sd[j] += (features[r * cols + j] - mean[j]).powi(2) / (n - 1.0);
+        }
+    }
+    shuffle(&mut rng, &mut rows);
+    let n_test = (rows.len() as f64 * 0.3) as usize;
+    let row = |r: usize| -> Vec<f64> {
+        (0..cols)
+            .map(|j| {
+                let s = sd[j].sqrt();
+                if s > 0.0 {
+                    (features[r * cols + j] - mean[j]) / s
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    };
+    let (test, train) = rows.split_at(n_test);
+    Ok(Split {
+        x_train: train.iter().map(|&r| row(r)).collect(),
+        y_train: train.iter().map(|&r| labels[r] as f64).collect(),
+        x_test: test.iter().map(|&r| row(r)).collect(),
+        y_test: test.iter().map(|&r| labels[r] as f64).collect(),
+    })
+}
+
+/// Trains the tutorial's LR: returns (weights, bias).
+fn train_lr(s: &Split, epochs: usize, learning_rate: f64, seed: u64) -> (Vec<f64>, f64) {
+    tch::manual_seed(seed as i64);
+    let cols = s.x_train[0].len();
+    let flat: Vec<f64> = s.x_train.iter().flatten().copied().collect();
+    let x = Tensor::from_slice(&flat).reshape([s.x_train.len() as i64, cols as i64]);
+    let y = Tensor::from_slice(&s.y_train).reshape([-1, 1]);
+    // torch.nn.Linear's initialisation: U(-1/sqrt(in), 1/sqrt(in)).
+    let bound = 1.0 / (cols as f64).sqrt();
+    let mut w = (Tensor::rand([cols as i64, 1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound)
+        - bound)
+        .set_requires_grad(true);
+    let mut b = (Tensor::rand([1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound) - bound)
+        .set_requires_grad(true);
+    for _ in 0..epochs {
+        let out = (x.matmul(&w) + &b).sigmoid();
+        let loss = out.binary_cross_entropy::<Tensor>(&y, None, tch::Reduction::Mean);
+        loss.backward();
+        tch::no_grad(|| {
+            let _ = w
+                .f_sub_(&(w.grad() * learning_rate))
+                .expect("in-place step");
+            let _ = b
+                .f_sub_(&(b.grad() * learning_rate))
+                .expect("in-place step");
+            let _ = w.grad().zero_();
+            let _ = b.grad().zero_();
+        });
+    }
+    let wv = Vec::<f64>::try_from(&w.detach().flatten(0, -1)).expect("doubles");
+    let bv = b.detach().double_value(&[0]);
+    (wv, bv)
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+fn accuracy(logits: &[f64], y: &[f64]) -> f64 {
+    let correct = logits
+        .iter()
+        .zip(y)
+        .filter(|(z, t)| (sigmoid(**z) - **t).abs() < 0.5)
+        .count();
+    100.0 * correct as f64 / y.len() as f64
+}
+
+fn summary(rec: &mut super::Recorder, stage: &str, metric: &str, mut v: Vec<f64>, note: &str) {
+    v.sort_by(f64::total_cmp);
+    let median = v[v.len() / 2];
+    rec.measure(stage, metric, MetricKind::Quality, median, "%")
+        .note = format!(
+        "{note}; median over {} seeds (min {:.3}, max {:.3})",
+        v.len(),
+        v[0],
+        v[v.len() - 1]
+    );
+    rec.measure(stage, &format!("{metric}_min"), MetricKind::Info, v[0], "%");
+    rec.measure(
+        stage,
+        &format!("{metric}_max"),
+        MetricKind::Info,
+        v[v.len() - 1],
+        "%",
+    );
+}
+
+pub fn run(
+    spec: &crate::spec::Spec,
+    ctx: &super::Context,
+    rec: &mut super::Recorder,
+) -> Result<super::Outcome> {
+    let settings = spec.settings(ctx.profile);
+    let Scheme::Ckks { params } = &settings.scheme else {
+        bail!(
+            "kind cs21-lr needs engine ckks, got {}",
+            settings.scheme.engine()
+        );
+    };
+    let Some(baseline) = &spec.baseline else {
+        bail!("kind cs21-lr needs a `baseline` (the logistic regression's training)");
+    };
+    let dataset = spec
+        .dataset
+        .as_ref()
+        .map_or("pima-diabetes", |d| d.name.as_str());
+    let table = load_tabular(ctx.data, dataset)?;
+    let epochs = settings.epochs.unwrap_or(baseline.epochs);
+    let seeds = settings.seeds.max(1);
+    tch::set_num_threads(1);
+    let t = Instant::now();
+    let keys = KeySet::generate(params, &RotationSet::steps(&[1, 2, 4, 8]));
+    let keygen_s = t.elapsed().as_secs_f64();
+    let enc = Encryptor::with_public_key(params.clone(), keys.public.clone());
+    let dec = Decryptor::new(params.clone(), keys.secret.clone());
+    let ev = Evaluator::new(params.clone())
+        .with_relin_key(keys.relin.clone())?
+        .with_galois_keys(keys.galois.clone())?;
+    rec.set_scheme(
+        "ckks",
+        serde_json::to_string(params.literal())?,
+        params.security().to_string(),
+    );
+    rec.measure(
+        "keygen",
+        "keygen_ms",
+        MetricKind::Info,
+        keygen_s * 1e3,
+        "ms",
+    );
+    let (mut plain_acc, mut enc_acc, mut agree) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut t_enc, mut t_eval, mut t_dec, mut rows_done) = (0.0, 0.0, 0.0, 0usize);
+    let mut expected_all = Vec::new();
+    let mut got_all = Vec::new();
+    for s in 0..seeds {
+        let seed = spec.seed + s as u64;
+        let sp = split(&table.features, &table.labels, table.n_features, seed)?;
+        let (w, b) = train_lr(&sp, epochs, baseline.learning_rate, seed);
+        let plain_logits: Vec<f64> = sp
+            .x_test
+            .iter()
+            .map(|x| x.iter().zip(&w).map(|(a, c)| a * c).sum::<f64>() + b)
+            .collect();
+        plain_acc.push(accuracy(&plain_logits, &sp.y_test));
+        // The model owner encrypts [w, b]; the client each [x, 1].
+        let mut wb = w.clone();
+        wb.push(b);
+        let enc_model = enc.encrypt_real(&wb)?;
+        let mut logits = Vec::with_capacity(sp.x_test.len());
+        for x in &sp.x_test {
+            let mut row = x.clone();
+            row.push(1.0);
+            let t0 = Instant::now();
+            let cx = enc.encrypt_real(&row)?;
+            let t1 = Instant::now();
+            let out = inner_product(&ev, &cx, &enc_model, ROW_SLOTS)?;
+            let t2 = Instant::now();
+            let z = dec.decrypt_real(&out)[0];
+            t_enc += (t1 - t0).as_secs_f64();
+            t_eval += (t2 - t1).as_secs_f64();
+            t_dec += t2.elapsed().as_secs_f64();
+            rows_done += 1;
+            logits.push(z);
+        }
+        enc_acc.push(accuracy(&logits, &sp.y_test));
+        let same = logits
+            .iter()
+            .zip(&plain_logits)
+            .filter(|(a, p)| (sigmoid(**a) >= 0.5) == (sigmoid(**p) >= 0.5))
+            .count();
+        agree.push(100.0 * same as f64 / logits.len() as f64);
+        expected_all.extend(plain_logits);
+        got_all.extend(logits);
+        ctx.progress.println(format!(
+            "  seed {seed}: plain {:.3} %, encrypted {:.3} %",
+            plain_acc[s], enc_acc[s]
+        ));
+    }
+    rec.set_scheme("plaintext", "{}".into(), "n/a".into());
+    summary(
+        rec,
+        "plain",
+        "lr_plain_accuracy",
+        plain_acc,
+        "test accuracy of the tch model (160 rows)",
+    );
+    rec.set_scheme(
+        "ckks",
+        serde_json::to_string(params.literal())?,
+        params.security().to_string(),
+    );
+    summary(
+        rec,
+        "encrypted",
+        "lr_enceval_accuracy",
+        enc_acc,
+        "accuracy of the decrypted outputs: encrypted weights and bias on encrypted rows",
+    );
+    summary(
+        rec,
+        "encrypted",
+        "lr_enceval_agreement",
+        agree,
+        "rows whose encrypted prediction equals the plaintext model's",
+    );
+    if let Some(p) = PrecisionStats::compute(&expected_all, &got_all) {
+        rec.measure(
+            "encrypted",
+            "logit_max_log2_error",
+            MetricKind::Error,
+            p.max_log2_error,
+            "log2",
+        )
+        .note = format!(
+            "decrypted w.x + b against f64 over every row and seed (median log2 error {:.1})",
+            p.median_log2_error
+        );
+    }
+    let per = |t: f64| t / rows_done.max(1) as f64 * 1e3;
+    rec.measure(
+        "encrypted",
+        "encrypt_row_ms",
+        MetricKind::Time,
+        per(t_enc),
+        "ms",
+    );
+    rec.measure(
+        "encrypted",
+        "eval_row_ms",
+        MetricKind::Time,
+        per(t_eval),
+        "ms",
+    )
+    .note = "one ciphertext product, relinearisation, rescale and log2(16) rotate-and-adds".into();
+    rec.measure(
+        "encrypted",
+        "decrypt_row_ms",
+        MetricKind::Time,
+        per(t_dec),
+        "ms",
+    );
+    Ok(super::Outcome {
+        security: params.security().to_string(),
+        warnings: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tutorial_split_balances_and_holds_out_160_rows() {
+        // 500 negatives and 268 positives, as Pima.
+        let labels: Vec<usize> = (0..768).map(|i| usize::from(i % 768 < 268)).collect();
+        let features: Vec<f64> = (0..768 * 8)
+            .map(|i| (i as f64 * 0.37).sin() * 10.0)
+            .collect();
+        let s = split(&features, &labels, 8, 73).unwrap();
+        assert_eq!(s.x_test.len(), 160);
+        assert_eq!(s.x_train.len(), 376);
+        let positives = s
+            .y_train
+            .iter()
+            .chain(&s.y_test)
+            .filter(|&&y| y == 1.0)
+            .count();
+        assert_eq!(positives, 268);
+        let (w, b) = train_lr(&s, 5, 1.0, 1);
+        assert_eq!(w.len(), 8);
+        assert!(b.is_finite() && w.iter().all(|v| v.is_finite()));
+    }
+}
