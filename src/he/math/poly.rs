@@ -170,7 +170,13 @@ impl RnsPoly {
         }
     }
 
-    pub fn add_assign(&mut self, other: &RnsPoly, tables: &[&NttTable]) {
+    /// `f(q_i, self row i, other row i)` for each row both have.
+    fn zip_rows(
+        &mut self,
+        other: &RnsPoly,
+        tables: &[&NttTable],
+        f: fn(&crate::he::math::zq::Modulus, &mut [u64], &[u64]),
+    ) {
         let n = self.n;
         for ((a, b), t) in self
             .data
@@ -178,8 +184,12 @@ impl RnsPoly {
             .zip(other.data.chunks_exact(n))
             .zip(tables)
         {
-            eltwise::add_assign(t.modulus(), a, b);
+            f(t.modulus(), a, b);
         }
+    }
+
+    pub fn add_assign(&mut self, other: &RnsPoly, tables: &[&NttTable]) {
+        self.zip_rows(other, tables, eltwise::add_assign);
     }
 
     /// self + other, as `clone` then `add_assign` but in one pass.
@@ -194,15 +204,7 @@ impl RnsPoly {
     }
 
     pub fn sub_assign(&mut self, other: &RnsPoly, tables: &[&NttTable]) {
-        let n = self.n;
-        for ((a, b), t) in self
-            .data
-            .chunks_exact_mut(n)
-            .zip(other.data.chunks_exact(n))
-            .zip(tables)
-        {
-            eltwise::sub_assign(t.modulus(), a, b);
-        }
+        self.zip_rows(other, tables, eltwise::sub_assign);
     }
 
     /// self - other, as `clone` then `sub_assign` but in one pass.
@@ -235,15 +237,7 @@ impl RnsPoly {
 
     /// Pointwise product (a negacyclic product when both are in NTT form).
     pub fn mul_assign(&mut self, other: &RnsPoly, tables: &[&NttTable]) {
-        let n = self.n;
-        for ((a, b), t) in self
-            .data
-            .chunks_exact_mut(n)
-            .zip(other.data.chunks_exact(n))
-            .zip(tables)
-        {
-            eltwise::mul_assign(t.modulus(), a, b);
-        }
+        self.zip_rows(other, tables, eltwise::mul_assign);
     }
 
     /// The pointwise product self * other, as `clone` then `mul_assign` but in one
