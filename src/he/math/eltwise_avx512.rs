@@ -414,9 +414,10 @@ unsafe fn sub_mod(a: __m512i, b: __m512i, q: __m512i) -> __m512i {
 /// as 64 x 64 -> 128-bit multiplications and lowers them to eight scalar `mul`s.
 /// (`#[inline]` with the feature the register class needs; always inlined into the
 /// kernels, which enable it.)
+/// Shared with the NTT kernels.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn high_half(x: __m512i) -> __m512i {
+pub(super) fn high_half(x: __m512i) -> __m512i {
     let hi: __m512i;
     // SAFETY: a register-only AVX-512F instruction; this function enables AVX-512F.
     unsafe {

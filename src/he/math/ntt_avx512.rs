@@ -219,16 +219,7 @@ impl ShoupMul for Mul64 {
         // y w' = 2^64 (y1 w1 + hi(c1) + hi(c2)) + 2^32 lo(c2) + lo(y0 w0).
         // y1 comes from an opaque shift: LLVM otherwise recognises the whole as a
         // 64x64 -> 128 product and lowers it to eight scalar `mul`s.
-        let y_hi: __m512i;
-        // SAFETY: a register-only AVX-512F instruction; this function enables AVX-512F.
-        unsafe {
-            core::arch::asm!(
-                "vpsrlq {hi}, {y}, 32",
-                hi = lateout(zmm_reg) y_hi,
-                y = in(zmm_reg) y,
-                options(pure, nomem, nostack, preserves_flags),
-            );
-        }
+        let y_hi = super::eltwise_avx512::high_half(y);
         let p00 = _mm512_mul_epu32(y, ws);
         let p01 = _mm512_mul_epu32(y, ws_hi);
         let p10 = _mm512_mul_epu32(y_hi, ws);
