@@ -45,9 +45,15 @@ setup:
 build: setup
     cargo build --bins
 
-# Run every spec: `just reproduce` (full profile, the papers' sizes) or `just reproduce quick`.
+# Run every spec: `just reproduce` (full profile, the papers' sizes, with the peers side by side) or `just reproduce quick`.
 reproduce profile="full" *args: setup
+    if [ "{{profile}}" = full ]; then just peers-venv; fi
     cargo run --bin heml -- reproduce --profile {{profile}} {{args}}
+
+# The peer libraries (TenSEAL, python-paillier with gmpy2) in the clone's .venv, if missing.
+peers-venv:
+    [ -x "{{venv}}/bin/pip" ] || python3 -m venv "{{venv}}"
+    "{{venv}}/bin/python" -c 'import tenseal, phe, gmpy2' 2>/dev/null || "{{venv}}/bin/pip" install --quiet phe==1.5.0 gmpy2 tenseal==0.3.18
 
 # Run the tests (unit, property, integration and the headless-browser report test).
 test *args: setup
@@ -70,9 +76,7 @@ bench *args: setup
     cargo bench --profile dev {{args}}
 
 # heml against python-paillier (+gmpy2) and TenSEAL in the same run, same parameters: prints ratios.
-bench-peers: setup
-    [ -x "{{venv}}/bin/pip" ] || python3 -m venv "{{venv}}"
-    "{{venv}}/bin/pip" install --quiet phe==1.5.0 gmpy2 tenseal==0.3.18
+bench-peers: setup peers-venv
     cargo run --bin heml -- peers paillier --python "{{venv}}/bin/python" --key-bits 2048
     cargo run --bin heml -- peers ckks --python "{{venv}}/bin/python" --poly-modulus-degree 8192
     cargo run --bin heml -- peers ckks --python "{{venv}}/bin/python" --poly-modulus-degree 16384

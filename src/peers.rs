@@ -2,7 +2,7 @@
 //! the same sizes in heml and in a peer library, reported as ratios.
 
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::timing::median_s;
 use anyhow::{Context as _, Result, bail};
@@ -78,6 +78,58 @@ fn fmt_s(s: f64) -> String {
     }
 }
 
+/// A Python with the peer libraries (TenSEAL, python-paillier) and the
+/// directory of heml's peer scripts.
+#[derive(Debug, Clone)]
+pub struct PeerEnv {
+    pub python: PathBuf,
+    pub scripts: PathBuf,
+}
+
+impl PeerEnv {
+    /// `HEML_PEER_PYTHON`, else the clone's `.venv/bin/python` (made by `just
+    /// peers-venv`); `None` when neither exists, and experiments then record
+    /// that the peer did not run.
+    pub fn discover(project_root: &Path) -> Option<PeerEnv> {
+        let python = std::env::var_os("HEML_PEER_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| project_root.join(".venv/bin/python"));
+        let scripts = project_root.join("peers");
+        (python.exists() && scripts.is_dir()).then_some(PeerEnv { python, scripts })
+    }
+
+    /// Runs `peers/cs21_peer.py --task <task>` (TenSEAL, one thread) on
+    /// `input`, written to a temporary file, with `args`; returns the peer's
+    /// JSON. A peer that reports an error is an error naming it.
+    pub fn cs21(
+        &self,
+        task: &str,
+        input: &serde_json::Value,
+        args: &[String],
+    ) -> Result<serde_json::Value> {
+        let dir = std::env::temp_dir().join(format!("heml-peer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(format!("cs21-{task}.json"));
+        std::fs::write(&path, serde_json::to_vec(input)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let mut all = vec![
+            "--task".to_string(),
+            task.to_string(),
+            "--input".into(),
+            path.display().to_string(),
+        ];
+        all.extend_from_slice(args);
+        let script = self.scripts.join("cs21_peer.py");
+        let result = run_peer_script(&self.python, &script, "TenSEAL", &all);
+        let _ = std::fs::remove_file(&path);
+        let out = result?;
+        if let Some(e) = out.get("error").and_then(|e| e.as_str()) {
+            bail!("the TenSEAL peer ({task}) failed: {e}");
+        }
+        Ok(out)
+    }
+}
+
 /// Runs a peer's timing script with one thread and returns its JSON.
 fn run_peer_script(
     python: &Path,
@@ -92,9 +144,13 @@ fn run_peer_script(
         .output()
         .with_context(|| format!("running {} {}", python.display(), script.display()))?;
     if !out.status.success() {
+        // The CS21 script prints its error as JSON and exits non-zero.
+        let reported = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from));
         bail!(
-            "the {peer} peer failed (install it with `just bench-peers`): {}",
-            String::from_utf8_lossy(&out.stderr)
+            "the {peer} peer failed (install it with `just peers-venv`): {}",
+            reported.unwrap_or_else(|| String::from_utf8_lossy(&out.stderr).into_owned())
         );
     }
     serde_json::from_slice(&out.stdout).with_context(|| format!("parsing the {peer} peer's JSON"))

@@ -300,6 +300,7 @@ fn run_one(
         data: opts.data,
         threads: opts.threads,
         progress: opts.progress,
+        peer: crate::peers::PeerEnv::discover(&opts.project_root),
     };
     let mut rec = Recorder::new(RowContext {
         experiment: spec.id.clone(),

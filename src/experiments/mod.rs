@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub data: &'a DataStore,
     pub threads: u32,
     pub progress: &'a Progress,
+    /// The peer libraries' Python and scripts, when this machine has them.
+    pub peer: Option<crate::peers::PeerEnv>,
 }
 
 /// What an experiment leaves besides its measurements.

@@ -145,6 +145,11 @@ pub struct ProfileLiteral {
     /// target), for specs over several data sets; all of the spec's when absent.
     #[serde(default)]
     pub datasets: Option<Vec<String>>,
+    /// Samples (images, training epochs) the peer library (TenSEAL) runs in
+    /// the same run, side by side with heml, when a peer Python is available
+    /// (`HEML_PEER_PYTHON` or the clone's `.venv`); no peer run when absent.
+    #[serde(default)]
+    pub peer_samples: Option<usize>,
     /// CKKS: the parameter sets this profile runs, in place of the scheme's own.
     #[serde(default)]
     pub parameter_sets: Option<Vec<CkksParametersLiteral>>,

@@ -269,6 +269,8 @@ pub struct Settings {
     pub train_samples: Option<usize>,
     pub test_samples: Option<usize>,
     pub encrypted_samples: Option<usize>,
+    /// Samples the peer library runs side by side (none when absent).
+    pub peer_samples: Option<usize>,
     pub key_bits: Option<u32>,
     pub seeds: usize,
     /// Repeats of each timed operation, when the profile sets them.
@@ -866,6 +868,7 @@ impl Validator<'_> {
             (p.train_samples, "train_samples"),
             (p.test_samples, "test_samples"),
             (p.encrypted_samples, "encrypted_samples"),
+            (p.peer_samples, "peer_samples"),
             (p.seeds, "seeds"),
             (p.repeats, "repeats"),
         ] {
@@ -896,6 +899,7 @@ impl Validator<'_> {
             train_samples: p.train_samples,
             test_samples: p.test_samples,
             encrypted_samples: p.encrypted_samples,
+            peer_samples: p.peer_samples,
             key_bits: p.key_bits,
             seeds: p.seeds.unwrap_or(1),
             repeats: p.repeats,
