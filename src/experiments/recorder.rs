@@ -1,7 +1,7 @@
 //! Collects the measurements of one experiment and attaches the spec's claims.
 
 use crate::results::record::{Measurement, MetricKind, Verdict};
-use crate::spec::{Claim, Profile, Spec};
+use crate::spec::{Claim, Profile, Spec, Tolerance};
 
 /// Fields every row of an experiment shares.
 #[derive(Debug, Clone)]
@@ -110,20 +110,37 @@ impl Recorder {
 
     fn attach(&mut self, claim: &Claim) {
         let profile = self.ctx.profile;
+        let of_scheme = |r: &Measurement| claim.scheme.as_ref().is_none_or(|s| *s == r.scheme);
+        // The distribution a quantile tolerance is judged on.
+        let per_seed = format!("{}_per_seed", claim.metric);
+        let seeds: Vec<f64> = self
+            .rows
+            .iter()
+            .filter(|r| r.metric == per_seed && r.claim.is_none() && of_scheme(r))
+            .map(|r| r.value)
+            .collect();
         match claim.step {
             None => {
                 let Some(i) = self.rows.iter().rposition(|r| {
-                    r.metric == claim.metric && r.step.is_none() && r.claim.is_none()
+                    r.metric == claim.metric
+                        && r.step.is_none()
+                        && r.claim.is_none()
+                        && of_scheme(r)
                 }) else {
                     return;
                 };
-                judge(&mut self.rows[i], claim, profile, None);
+                judge(&mut self.rows[i], claim, profile, None, &seeds);
             }
             Some(step) => {
                 let series: Vec<&Measurement> = self
                     .rows
                     .iter()
-                    .filter(|r| r.metric == claim.metric && r.step.is_some() && r.claim.is_none())
+                    .filter(|r| {
+                        r.metric == claim.metric
+                            && r.step.is_some()
+                            && r.claim.is_none()
+                            && of_scheme(r)
+                    })
                     .collect();
                 let at = series
                     .iter()
@@ -140,20 +157,61 @@ impl Recorder {
                         reached.unwrap_or(0)
                     )
                 });
-                judge(&mut row, claim, profile, note);
+                judge(&mut row, claim, profile, note, &seeds);
                 self.rows.push(row);
             }
         }
     }
 }
 
-fn judge(row: &mut Measurement, claim: &Claim, profile: Profile, extra: Option<String>) {
+fn judge(
+    row: &mut Measurement,
+    claim: &Claim,
+    profile: Profile,
+    extra: Option<String>,
+    seeds: &[f64],
+) {
     row.claim = Some(claim.id.clone());
     row.paper_value = claim.paper_value;
     row.tolerance = claim.tolerance.map(|t| t.to_string());
     let mut notes = vec![claim.note.clone()];
     notes.extend(extra);
     row.verdict = match (claim.paper_value, claim.tolerance) {
+        (Some(paper), Some(tol @ Tolerance::Quantiles(..)))
+            if claim.verdict_in.contains(&profile) =>
+        {
+            match tol.quantile_interval(seeds) {
+                Some((lo, hi)) if (lo..=hi).contains(&paper) => {
+                    notes.push(format!(
+                        "the paper's {} {} lies in [{}, {}] ({tol}, {} seeds)",
+                        fmt_value(paper),
+                        claim.unit,
+                        fmt_value(lo),
+                        fmt_value(hi),
+                        seeds.len()
+                    ));
+                    Verdict::Reproduced
+                }
+                Some((lo, hi)) => {
+                    notes.push(format!(
+                        "the paper's {} {} lies outside [{}, {}] ({tol}, {} seeds)",
+                        fmt_value(paper),
+                        claim.unit,
+                        fmt_value(lo),
+                        fmt_value(hi),
+                        seeds.len()
+                    ));
+                    Verdict::Deviates
+                }
+                None => {
+                    notes.push(format!(
+                        "no {}_per_seed rows to judge the distribution by",
+                        claim.metric
+                    ));
+                    Verdict::Deviates
+                }
+            }
+        }
         (Some(paper), Some(tol)) if claim.verdict_in.contains(&profile) => {
             if tol.accepts(row.value, paper) {
                 Verdict::Reproduced
@@ -211,6 +269,59 @@ mod tests {
             git_commit: "x".into(),
             timestamp: "t".into(),
         })
+    }
+
+    fn distribution_spec() -> Spec {
+        let text = "id: d\ntitle: t\nkind: ckks-ops\npaper: {file: f.txt, section: s}\n\
+seed: 1\nscheme: {engine: ckks, poly_modulus_degree: 8192, coeff_mod_bit_sizes: [60, 40, 40, 60], log2_scale: 40}\n\
+profiles: {quick: {}, full: {}}\nclaims:\n\
+  - {id: CS21-a, metric: acc, paper_value: 68.0, unit: '%', tolerance: {quantiles: [0.05, 0.95]}, note: ''}\n\
+  - {id: CS21-b, metric: time_s, paper_value: 10.0, unit: s, scheme: tenseal, note: ''}\n";
+        parse_spec(std::path::Path::new("d.yaml"), text).unwrap()
+    }
+
+    #[test]
+    fn quantile_claims_are_judged_on_the_seeds_and_scheme_claims_on_their_rows() {
+        let spec = distribution_spec();
+        let verdict = |values: &[f64]| {
+            let mut r = rec(Profile::Full);
+            for (i, v) in values.iter().enumerate() {
+                r.series("s", "acc_per_seed", i as i64, *v, "%");
+            }
+            r.measure(
+                "s",
+                "acc",
+                MetricKind::Quality,
+                values[values.len() / 2],
+                "%",
+            );
+            r.set_scheme("tenseal", "{}".into(), "tc128".into());
+            r.measure("s", "time_s", MetricKind::Time, 4.0, "s");
+            r.set_scheme("ckks", "{}".into(), "tc128".into());
+            r.measure("s", "time_s", MetricKind::Time, 0.04, "s");
+            let rows = r.finish(&spec);
+            let timed = rows
+                .iter()
+                .find(|m| m.claim.as_deref() == Some("CS21-b"))
+                .unwrap();
+            assert_eq!((timed.scheme.as_str(), timed.value), ("tenseal", 4.0));
+            let acc = rows
+                .iter()
+                .find(|m| m.claim.as_deref() == Some("CS21-a"))
+                .unwrap();
+            (acc.verdict, acc.note.clone())
+        };
+        // 21 values 60..80: the 5-95 % interval is [61, 79].
+        let wide: Vec<f64> = (60..=80).map(f64::from).collect();
+        assert_eq!(verdict(&wide).0, Verdict::Reproduced);
+        let high: Vec<f64> = (70..=90).map(f64::from).collect();
+        let (v, note) = verdict(&high);
+        assert_eq!(v, Verdict::Deviates);
+        assert!(note.contains("outside [71, 89]"), "{note}");
+        assert_eq!(
+            Tolerance::Quantiles(0.25, 0.75).quantile_interval(&[4.0, 1.0, 3.0, 2.0]),
+            Some((1.75, 3.25))
+        );
     }
 
     #[test]

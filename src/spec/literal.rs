@@ -171,13 +171,17 @@ pub struct ClaimLiteral {
     pub step: Option<i64>,
     #[serde(default)]
     pub tolerance: Option<ToleranceLiteral>,
+    /// Only rows of this scheme measure the claim (e.g. `tenseal` for a
+    /// time the paper measured with TenSEAL); any scheme when absent.
+    #[serde(default)]
+    pub scheme: Option<String>,
     /// Profiles in which a verdict is given (default: all).
     #[serde(default)]
     pub verdict_in: Option<Vec<String>>,
     pub note: String,
 }
 
-/// Exactly one of the three must be given.
+/// Exactly one of the four must be given.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToleranceLiteral {
@@ -187,4 +191,8 @@ pub struct ToleranceLiteral {
     pub relative: Option<f64>,
     #[serde(default)]
     pub band: Option<Vec<f64>>,
+    /// `[low, high]` quantiles of a distribution over seeds (rows
+    /// `<metric>_per_seed`): the paper's value must lie between them.
+    #[serde(default)]
+    pub quantiles: Option<Vec<f64>>,
 }

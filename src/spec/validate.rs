@@ -189,10 +189,14 @@ pub enum Tolerance {
     Absolute(f64),
     Relative(f64),
     Band(f64, f64),
+    /// The paper's value lies between these quantiles of the values measured
+    /// over seeds (a distribution against a single published number).
+    Quantiles(f64, f64),
 }
 
 impl Tolerance {
-    /// Whether `measured` agrees with `paper` within this tolerance.
+    /// Whether `measured` agrees with `paper` within this tolerance. A
+    /// quantile tolerance needs the distribution: see [`Tolerance::accepts_distribution`].
     pub fn accepts(self, measured: f64, paper: f64) -> bool {
         if !measured.is_finite() {
             return false;
@@ -201,7 +205,30 @@ impl Tolerance {
             Tolerance::Absolute(a) => (measured - paper).abs() <= a,
             Tolerance::Relative(r) => (measured - paper).abs() <= r * paper.abs(),
             Tolerance::Band(lo, hi) => (lo..=hi).contains(&measured),
+            Tolerance::Quantiles(..) => false,
         }
+    }
+
+    /// For a quantile tolerance: the interval the paper's value must lie in,
+    /// from the values measured over seeds (linear interpolation between
+    /// order statistics, as numpy's default). `None` for other kinds or
+    /// without finite values.
+    pub fn quantile_interval(self, values: &[f64]) -> Option<(f64, f64)> {
+        let Tolerance::Quantiles(lo, hi) = self else {
+            return None;
+        };
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            let pos = p * (v.len() - 1) as f64;
+            let (i, frac) = (pos.floor() as usize, pos.fract());
+            let next = v[(i + 1).min(v.len() - 1)];
+            v[i] + frac * (next - v[i])
+        };
+        Some((q(lo), q(hi)))
     }
 }
 
@@ -211,6 +238,12 @@ impl fmt::Display for Tolerance {
             Tolerance::Absolute(a) => write!(f, "± {a}"),
             Tolerance::Relative(r) => write!(f, "± {}%", r * 100.0),
             Tolerance::Band(lo, hi) => write!(f, "band [{lo}, {hi}]"),
+            Tolerance::Quantiles(lo, hi) => write!(
+                f,
+                "paper within the {}-{} % quantiles over seeds",
+                lo * 100.0,
+                hi * 100.0
+            ),
         }
     }
 }
@@ -223,6 +256,8 @@ pub struct Claim {
     pub unit: String,
     pub step: Option<i64>,
     pub tolerance: Option<Tolerance>,
+    /// Only rows of this scheme measure the claim; any when `None`.
+    pub scheme: Option<String>,
     pub verdict_in: Vec<Profile>,
     pub note: String,
 }
@@ -962,21 +997,27 @@ impl Validator<'_> {
             unit: c.unit.clone(),
             step: c.step,
             tolerance,
+            scheme: c.scheme.clone(),
             verdict_in,
             note: c.note.clone(),
         })
     }
 
     fn tolerance(&self, field: &str, t: &ToleranceLiteral) -> Result<Tolerance, SpecError> {
-        let given = [t.absolute.is_some(), t.relative.is_some(), t.band.is_some()]
-            .iter()
-            .filter(|x| **x)
-            .count();
+        let given = [
+            t.absolute.is_some(),
+            t.relative.is_some(),
+            t.band.is_some(),
+            t.quantiles.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
         if given != 1 {
             return Err(self.err(
                 field,
                 format!("{given} kinds of tolerance"),
-                "exactly one of `absolute`, `relative` or `band: [low, high]`",
+                "exactly one of `absolute`, `relative`, `band: [low, high]` or `quantiles: [low, high]`",
             ));
         }
         if let Some(a) = t.absolute {
@@ -990,6 +1031,18 @@ impl Validator<'_> {
                 return Err(self.err(&format!("{field}.relative"), r, "a non-negative fraction"));
             }
             return Ok(Tolerance::Relative(r));
+        }
+        if let Some(q) = &t.quantiles {
+            return match q.as_slice() {
+                [lo, hi] if (0.0..=1.0).contains(lo) && (0.0..=1.0).contains(hi) && lo < hi => {
+                    Ok(Tolerance::Quantiles(*lo, *hi))
+                }
+                _ => Err(self.err(
+                    &format!("{field}.quantiles"),
+                    format!("{q:?}"),
+                    "two fractions [low, high] with 0 <= low < high <= 1, e.g. [0.05, 0.95]",
+                )),
+            };
         }
         let band = t.band.as_ref().expect("one tolerance kind is set");
         match band.as_slice() {
