@@ -3,6 +3,7 @@
 
 pub mod ckks_ops;
 pub mod cs21_lr;
+pub mod cs21_mnist;
 pub mod he18_approx;
 pub mod he18_uci;
 pub mod mu18;
@@ -47,5 +48,6 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         ExperimentKind::He18Approx => he18_approx::run(spec, ctx, rec),
         ExperimentKind::He18Uci => he18_uci::run(spec, ctx, rec),
         ExperimentKind::SkImdb => sk_imdb::run(spec, ctx, rec),
+        ExperimentKind::Cs21Mnist => cs21_mnist::run(spec, ctx, rec),
     }
 }

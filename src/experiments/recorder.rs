@@ -110,7 +110,10 @@ impl Recorder {
 
     fn attach(&mut self, claim: &Claim) {
         let profile = self.ctx.profile;
-        let of_scheme = |r: &Measurement| claim.scheme.as_ref().is_none_or(|s| *s == r.scheme);
+        let of_scheme = |r: &Measurement| {
+            claim.scheme.as_ref().is_none_or(|s| *s == r.scheme)
+                && claim.stage.as_ref().is_none_or(|s| *s == r.stage)
+        };
         // The distribution a quantile tolerance is judged on.
         let per_seed = format!("{}_per_seed", claim.metric);
         let seeds: Vec<f64> = self
@@ -276,7 +279,7 @@ mod tests {
 seed: 1\nscheme: {engine: ckks, poly_modulus_degree: 8192, coeff_mod_bit_sizes: [60, 40, 40, 60], log2_scale: 40}\n\
 profiles: {quick: {}, full: {}}\nclaims:\n\
   - {id: CS21-a, metric: acc, paper_value: 68.0, unit: '%', tolerance: {quantiles: [0.05, 0.95]}, note: ''}\n\
-  - {id: CS21-b, metric: time_s, paper_value: 10.0, unit: s, scheme: tenseal, note: ''}\n";
+  - {id: CS21-b, metric: time_s, paper_value: 10.0, unit: s, scheme: tenseal, stage: s, note: ''}\n";
         parse_spec(std::path::Path::new("d.yaml"), text).unwrap()
     }
 
@@ -297,6 +300,7 @@ profiles: {quick: {}, full: {}}\nclaims:\n\
             );
             r.set_scheme("tenseal", "{}".into(), "tc128".into());
             r.measure("s", "time_s", MetricKind::Time, 4.0, "s");
+            r.measure("other", "time_s", MetricKind::Time, 5.0, "s");
             r.set_scheme("ckks", "{}".into(), "tc128".into());
             r.measure("s", "time_s", MetricKind::Time, 0.04, "s");
             let rows = r.finish(&spec);

@@ -49,6 +49,29 @@ pub struct TrainReport {
     pub elapsed_s: f64,
 }
 
+/// A tch network the training loop can train: logits, parameters, and a
+/// snapshot of its weights as dense layers (first layer first).
+pub trait Net {
+    /// Logits (no softmax) for a batch of flattened inputs.
+    fn forward(&self, x: &Tensor) -> Tensor;
+    fn var_store(&self) -> &nn::VarStore;
+    /// The weights, first layer first (a convolution as one row per output
+    /// channel, see the implementor).
+    fn layers(&self) -> Vec<DenseLayer>;
+
+    /// Logits for `x` in batches, without gradients.
+    fn logits(&self, x: &Tensor) -> Tensor {
+        tch::no_grad(|| {
+            let n = x.size()[0];
+            let chunks: Vec<Tensor> = (0..n)
+                .step_by(2048)
+                .map(|s| self.forward(&x.narrow(0, s, (n - s).min(2048))))
+                .collect();
+            Tensor::cat(&chunks, 0)
+        })
+    }
+}
+
 pub struct Mlp {
     vs: nn::VarStore,
     linears: Vec<nn::Linear>,
@@ -81,9 +104,11 @@ impl Mlp {
             activation,
         }
     }
+}
 
+impl Net for Mlp {
     /// Logits (no softmax).
-    pub fn forward(&self, x: &Tensor) -> Tensor {
+    fn forward(&self, x: &Tensor) -> Tensor {
         let last = self.linears.len() - 1;
         let mut h = x.shallow_clone();
         for (i, l) in self.linears.iter().enumerate() {
@@ -101,19 +126,7 @@ impl Mlp {
         h
     }
 
-    /// Logits for `x` in batches, without gradients.
-    pub fn logits(&self, x: &Tensor) -> Tensor {
-        tch::no_grad(|| {
-            let n = x.size()[0];
-            let chunks: Vec<Tensor> = (0..n)
-                .step_by(2048)
-                .map(|s| self.forward(&x.narrow(0, s, (n - s).min(2048))))
-                .collect();
-            Tensor::cat(&chunks, 0)
-        })
-    }
-
-    pub fn layers(&self) -> Vec<DenseLayer> {
+    fn layers(&self) -> Vec<DenseLayer> {
         self.linears
             .iter()
             .map(|l| {
@@ -129,12 +142,12 @@ impl Mlp {
             .collect()
     }
 
-    pub fn var_store(&self) -> &nn::VarStore {
+    fn var_store(&self) -> &nn::VarStore {
         &self.vs
     }
 }
 
-fn to_f64(t: &Tensor) -> Vec<f64> {
+pub(crate) fn to_f64(t: &Tensor) -> Vec<f64> {
     let flat = t.detach().to_kind(Kind::Double).flatten(0, -1);
     Vec::<f64>::try_from(&flat).expect("a CPU tensor of doubles")
 }
@@ -163,10 +176,26 @@ pub fn train(
         );
     }
     tch::manual_seed(cfg.seed as i64);
+    let mlp = Mlp::new(&b.layers, b.activation);
+    train_net(&mlp, cfg, x_train, y_train, x_test, y_test, progress)
+}
+
+/// Trains `net` (freshly initialised by the caller, after seeding tch with
+/// `cfg.seed`) with the baseline's optimiser, batch size and epochs on the
+/// softmax cross-entropy, evaluating on the test set after every epoch.
+pub fn train_net(
+    mlp: &dyn Net,
+    cfg: &TrainConfig,
+    x_train: &Tensor,
+    y_train: &Tensor,
+    x_test: &Tensor,
+    y_test: &Tensor,
+    progress: &Progress,
+) -> Result<TrainReport> {
+    let b = &cfg.baseline;
     let threads_before = tch::get_num_threads();
     tch::set_num_threads(cfg.threads.max(1) as i32);
     let started = Instant::now();
-    let mlp = Mlp::new(&b.layers, b.activation);
     let mut opt = match b.optimizer {
         Optimizer::Adam => nn::Adam::default().build(mlp.var_store(), b.learning_rate)?,
         Optimizer::Sgd => nn::Sgd::default().build(mlp.var_store(), b.learning_rate)?,

@@ -150,6 +150,10 @@ pub struct ProfileLiteral {
     /// (`HEML_PEER_PYTHON` or the clone's `.venv`); no peer run when absent.
     #[serde(default)]
     pub peer_samples: Option<usize>,
+    /// Images packed into one batch for a throughput measurement (SIMD over
+    /// the slots); no throughput run when absent.
+    #[serde(default)]
+    pub throughput_images: Option<usize>,
     /// CKKS: the parameter sets this profile runs, in place of the scheme's own.
     #[serde(default)]
     pub parameter_sets: Option<Vec<CkksParametersLiteral>>,
@@ -175,6 +179,10 @@ pub struct ClaimLiteral {
     /// time the paper measured with TenSEAL); any scheme when absent.
     #[serde(default)]
     pub scheme: Option<String>,
+    /// Only rows of this stage measure the claim (e.g. one layer of a
+    /// per-layer table); any stage when absent.
+    #[serde(default)]
+    pub stage: Option<String>,
     /// Profiles in which a verdict is given (default: all).
     #[serde(default)]
     pub verdict_in: Option<Vec<String>>,

@@ -75,6 +75,10 @@ pub enum ExperimentKind {
     /// Sayyad & Kulkarni: Trask's IMDB network with weights encrypted by the
     /// integer-vector scheme, against plaintext weights.
     SkImdb,
+    /// Chen & Song: an MNIST network (FCNN `mlp` with square activations, or
+    /// the tutorial's `tenseal-cnn`) trained with tch and evaluated on
+    /// encrypted images (CKKS), beside TenSEAL.
+    Cs21Mnist,
 }
 
 impl ExperimentKind {
@@ -85,6 +89,7 @@ impl ExperimentKind {
         ("he18-approx", ExperimentKind::He18Approx),
         ("he18-uci", ExperimentKind::He18Uci),
         ("sk-imdb", ExperimentKind::SkImdb),
+        ("cs21-mnist", ExperimentKind::Cs21Mnist),
     ];
 
     pub fn name(self) -> &'static str {
@@ -136,7 +141,15 @@ pub enum BaselineModel {
     Mlp,
     /// Trask's IMDB sentiment network (pure Rust, online SGD).
     TraskSentiment,
+    /// TenSEAL's tutorial CNN (tch): conv 7x7 stride 3 from one channel,
+    /// square, dense, square, dense. Layers [side^2, channels * o^2, hidden,
+    /// classes] with o = (side - 7) / 3 + 1.
+    TensealCnn,
 }
+
+/// Kernel side and stride of the `tenseal-cnn` baseline's convolution.
+pub const TENSEAL_CNN_KERNEL: usize = 7;
+pub const TENSEAL_CNN_STRIDE: usize = 3;
 
 #[derive(Debug, Clone)]
 pub enum Scheme {
@@ -258,6 +271,8 @@ pub struct Claim {
     pub tolerance: Option<Tolerance>,
     /// Only rows of this scheme measure the claim; any when `None`.
     pub scheme: Option<String>,
+    /// Only rows of this stage measure the claim; any when `None`.
+    pub stage: Option<String>,
     pub verdict_in: Vec<Profile>,
     pub note: String,
 }
@@ -306,6 +321,8 @@ pub struct Settings {
     pub encrypted_samples: Option<usize>,
     /// Samples the peer library runs side by side (none when absent).
     pub peer_samples: Option<usize>,
+    /// Images in one throughput batch (none when absent).
+    pub throughput_images: Option<usize>,
     pub key_bits: Option<u32>,
     pub seeds: usize,
     /// Repeats of each timed operation, when the profile sets them.
@@ -477,6 +494,20 @@ impl Validator<'_> {
                     "`ckks` and a `baseline` section (kind cs21-lr trains the LR with tch and evaluates it under CKKS)",
                 ));
             }
+            ExperimentKind::Cs21Mnist
+                if !matches!(scheme, Scheme::Ckks { .. })
+                    || dataset.is_none()
+                    || !baseline.as_ref().is_some_and(|b| {
+                        b.model == BaselineModel::TensealCnn
+                            || (b.model == BaselineModel::Mlp && b.activation == Activation::Square)
+                    }) =>
+            {
+                return Err(self.err(
+                    "scheme.engine",
+                    format!("{:?}", scheme.engine()),
+                    "`ckks`, a `dataset` and a `baseline` that is `tenseal-cnn` or an `mlp` with `square` activations (kind cs21-mnist evaluates the trained network on encrypted images)",
+                ));
+            }
             ExperimentKind::CkksOps if !matches!(scheme, Scheme::Ckks { .. }) => {
                 return Err(self.err(
                     "scheme.engine",
@@ -585,11 +616,17 @@ impl Validator<'_> {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in claims.iter().enumerate() {
-            if !seen.insert((c.id.clone(), c.metric.clone(), c.step)) {
+            if !seen.insert((
+                c.id.clone(),
+                c.metric.clone(),
+                c.step,
+                c.stage.clone(),
+                c.scheme.clone(),
+            )) {
                 return Err(self.err(
                     &format!("claims[{i}].id"),
                     format!("{:?} a second time for metric {:?}", c.id, c.metric),
-                    "each (claim, metric, step) once",
+                    "each (claim, metric, step, stage, scheme) once",
                 ));
             }
         }
@@ -643,14 +680,40 @@ impl Validator<'_> {
         let model = match b.model.as_str() {
             "mlp" => BaselineModel::Mlp,
             "trask-sentiment" => BaselineModel::TraskSentiment,
+            "tenseal-cnn" => BaselineModel::TensealCnn,
             other => {
                 return Err(self.err(
                     "baseline.model",
                     format!("{other:?}"),
-                    "`mlp` or `trask-sentiment`",
+                    "`mlp`, `trask-sentiment` or `tenseal-cnn`",
                 ));
             }
         };
+        if model == BaselineModel::TensealCnn {
+            let side = (b.layers.first().copied().unwrap_or(0) as f64).sqrt() as usize;
+            let o = side.saturating_sub(TENSEAL_CNN_KERNEL) / TENSEAL_CNN_STRIDE + 1;
+            let fits = b.layers.len() == 4
+                && side >= TENSEAL_CNN_KERNEL
+                && side * side == b.layers[0]
+                && b.layers[1] > 0
+                && b.layers[1].is_multiple_of(o * o)
+                && b.layers[2] > 0
+                && b.layers[3] > 0;
+            if !fits {
+                return Err(self.err(
+                    "baseline.layers",
+                    format!("{:?}", b.layers),
+                    "[side^2, channels * o^2, hidden, classes] with o = (side - 7) / 3 + 1, e.g. [784, 256, 64, 10]",
+                ));
+            }
+            if b.activation != "square" {
+                return Err(self.err(
+                    "baseline.activation",
+                    format!("{:?}", b.activation),
+                    "`square` (the tutorial CNN's activation)",
+                ));
+            }
+        }
         if model == BaselineModel::TraskSentiment
             && (b.layers.len() != 3 || b.layers[0] != 0 || b.layers[1] == 0 || b.layers[2] != 1)
         {
@@ -904,6 +967,7 @@ impl Validator<'_> {
             (p.test_samples, "test_samples"),
             (p.encrypted_samples, "encrypted_samples"),
             (p.peer_samples, "peer_samples"),
+            (p.throughput_images, "throughput_images"),
             (p.seeds, "seeds"),
             (p.repeats, "repeats"),
         ] {
@@ -935,6 +999,7 @@ impl Validator<'_> {
             test_samples: p.test_samples,
             encrypted_samples: p.encrypted_samples,
             peer_samples: p.peer_samples,
+            throughput_images: p.throughput_images,
             key_bits: p.key_bits,
             seeds: p.seeds.unwrap_or(1),
             repeats: p.repeats,
@@ -998,6 +1063,7 @@ impl Validator<'_> {
             step: c.step,
             tolerance,
             scheme: c.scheme.clone(),
+            stage: c.stage.clone(),
             verdict_in,
             note: c.note.clone(),
         })

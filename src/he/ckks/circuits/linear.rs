@@ -52,6 +52,7 @@ pub fn inner_product_plain<B: CkksBackend>(b: &B, x: &B::Ct, w: &[f64], n: usize
 /// SIMD batching of many samples, feature-major: ciphertext j holds feature j of
 /// up to `slots` samples (sample s in slot s). y_r = sum_j M[r][j] x_j needs no
 /// rotation: constant products at scale q_l, summed, then one rescale per output.
+/// Zero weights are skipped (a convolution's sparse rows cost only their taps).
 pub fn batched_matrix_vector<B: CkksBackend>(
     b: &B,
     matrix: &[Vec<f64>],
@@ -69,14 +70,19 @@ pub fn batched_matrix_vector<B: CkksBackend>(
         .iter()
         .map(|row| {
             let mut acc: Option<B::Ct> = None;
-            for (w, x) in row.iter().zip(features) {
+            for (w, x) in row.iter().zip(features).filter(|(w, _)| **w != 0.0) {
                 let t = b.mul_const_at_scale(x, *w, scale)?;
                 acc = Some(match acc {
                     None => t,
                     Some(a) => b.add(&a, &t)?,
                 });
             }
-            b.rescale(&acc.expect("non-empty"))
+            // An all-zero row: zero times a feature, at the same scale.
+            let acc = match acc {
+                Some(a) => a,
+                None => b.mul_const_at_scale(&features[0], 0.0, scale)?,
+            };
+            b.rescale(&acc)
         })
         .collect()
 }
@@ -545,10 +551,24 @@ impl LinearTransform {
             let prod = b.rescale(&b.mul_plain(&x[0], w)?)?;
             return Ok(vec![sum_slots(b, &prod, self.period)?]);
         }
-        let baby_steps: Vec<i64> = (0..self.baby as i64).collect();
-        let babies: Vec<Vec<B::Ct>> = x
+        // Only the baby steps some non-zero diagonal uses (a convolution's
+        // diagonals sit at multiples of the window count: often none).
+        let mut used = vec![false; self.baby];
+        for (k, _) in prepared.blocks.iter().flatten().flatten() {
+            used[k % self.baby] = true;
+        }
+        let baby_steps: Vec<i64> = (0..self.baby as i64)
+            .filter(|&s| used[s as usize])
+            .collect();
+        let babies: Vec<Vec<Option<B::Ct>>> = x
             .iter()
-            .map(|ct| b.rotate_hoisted(ct, &baby_steps))
+            .map(|ct| {
+                let mut rotated = b.rotate_hoisted(ct, &baby_steps)?.into_iter();
+                Ok(used
+                    .iter()
+                    .map(|&u| if u { rotated.next() } else { None })
+                    .collect())
+            })
             .collect::<Result<_>>()?;
         let giants = (self.period.min(self.out_period) / self.copies).div_ceil(self.baby);
         let mut out = Vec::with_capacity(self.output_blocks());
@@ -558,7 +578,10 @@ impl LinearTransform {
                 let mut inner: Option<B::Ct> = None;
                 for (cb, diags) in row.iter().enumerate() {
                     for (k, pt) in diags.iter().filter(|(k, _)| k / self.baby == gi) {
-                        let term = b.mul_plain(&babies[cb][k % self.baby], pt)?;
+                        let baby = babies[cb][k % self.baby]
+                            .as_ref()
+                            .expect("every used baby step is rotated");
+                        let term = b.mul_plain(baby, pt)?;
                         inner = Some(match inner {
                             None => term,
                             Some(acc) => b.add(&acc, &term)?,
