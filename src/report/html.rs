@@ -573,14 +573,28 @@ fn experiment_section(h: &mut String, e: &ExperimentRecord, charts: &[&ChartFile
 
     measurement_table(h, e);
 
-    let (series, timings): (Vec<&&ChartFile>, Vec<&&ChartFile>) = charts
-        .iter()
-        .partition(|c| matches!(c.spec.kind, ChartKind::Line(_)));
+    let of_kind = |keep: fn(&ChartKind) -> bool| -> Vec<&ChartFile> {
+        charts
+            .iter()
+            .copied()
+            .filter(|c| keep(&c.spec.kind))
+            .collect()
+    };
+    let series = of_kind(|k| matches!(k, ChartKind::Line(_)));
+    let seeds = of_kind(|k| matches!(k, ChartKind::Distribution(_)));
+    let timings = of_kind(|k| matches!(k, ChartKind::Bar(_) | ChartKind::GroupedBars(_)));
     if !series.is_empty() {
         h.push_str("<h4>Series</h4>\n");
         for chart in series {
             figure(h, chart);
             series_data(h, chart);
+        }
+    }
+    if !seeds.is_empty() {
+        h.push_str("<h4>Over seeds</h4>\n");
+        for chart in seeds {
+            figure(h, chart);
+            distribution_data(h, chart);
         }
     }
     if !timings.is_empty() {
@@ -749,6 +763,51 @@ fn series_data(h: &mut String, chart: &ChartFile) {
             let _ = write!(h, "<td class=\"num\">{}{}</td>", esc(&value), esc(&paper));
         }
         h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table></div></details>\n");
+}
+
+/// The values of a distribution chart as a table behind a disclosure: one
+/// row per column with its summary and every seed's value.
+fn distribution_data(h: &mut String, chart: &ChartFile) {
+    let ChartKind::Distribution(dist) = &chart.spec.kind else {
+        return;
+    };
+    let unit = if dist.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", dist.unit)
+    };
+    let _ = write!(
+        h,
+        "<details class=\"small\"><summary>Data of this chart</summary><div class=\"tablewrap\"><table>\n\
+         <thead><tr><th>metric{}</th><th class=\"num\">seeds</th><th class=\"num\">min</th>\
+         <th class=\"num\">25th pct.</th><th class=\"num\">median</th><th class=\"num\">75th pct.</th>\
+         <th class=\"num\">max</th><th class=\"num\">paper</th><th>per seed (index: value)</th></tr></thead>\n<tbody>\n",
+        esc(&unit)
+    );
+    for column in &dist.columns {
+        let s = &column.summary;
+        let values: Vec<String> = column
+            .values
+            .iter()
+            .map(|(seed, v)| format!("{seed}: {}", format_number(*v)))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            esc(&column.metric),
+            column.values.len(),
+            esc(&format_number(s.min)),
+            esc(&format_number(s.q1)),
+            esc(&format_number(s.median)),
+            esc(&format_number(s.q3)),
+            esc(&format_number(s.max)),
+            esc(&column.paper.map(format_number).unwrap_or_default()),
+            esc(&values.join(", ")),
+        );
     }
     h.push_str("</tbody></table></div></details>\n");
 }

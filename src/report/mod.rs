@@ -284,6 +284,59 @@ mod tests {
     }
 
     #[test]
+    fn distributions_and_grouped_bars_are_on_the_page() {
+        use crate::report::format::escape_html;
+        use crate::report::testdata::{input, seeds_and_layers};
+
+        let input = input(vec![seeds_and_layers()], Vec::new());
+        let dir = tempfile::tempdir().unwrap();
+        let summary = write_report(&input, dir.path()).unwrap();
+        assert!(
+            summary.chart_errors.is_empty(),
+            "{:?}",
+            summary.chart_errors
+        );
+        let names: Vec<String> = summary
+            .charts
+            .iter()
+            .map(|c| c.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        for stem in [
+            "cs21-lr-seeds-accuracy",
+            "cs21-lr-seeds-agreement",
+            "cs21-lr-stages-layer_time_ms",
+            "cs21-lr-timings",
+        ] {
+            for ext in ["png", "svg"] {
+                let name = format!("{stem}.{ext}");
+                assert!(names.contains(&name), "{name} not in {names:?}");
+            }
+        }
+        assert_eq!(names.len(), 8, "{names:?}");
+
+        let page = std::fs::read_to_string(&summary.index).unwrap();
+        let seeds = page.find("<h4>Over seeds</h4>").expect("seeds section");
+        let timings = page.find("<h4>Timings per stage</h4>").expect("timings");
+        let dist = page.find("charts/cs21-lr-seeds-accuracy.png").unwrap();
+        let grouped = page
+            .find("charts/cs21-lr-stages-layer_time_ms.png")
+            .unwrap();
+        assert!(seeds < dist && dist < timings && timings < grouped);
+        assert!(!page.contains("<h4>Series</h4>"));
+        let charts = charts::plan_charts(&input.experiments[0]);
+        for spec in &charts {
+            assert!(
+                page.contains(&format!("alt=\"{}\"", escape_html(&spec.alt))),
+                "alt of {} missing",
+                spec.name
+            );
+        }
+        // The values of each seed are in the chart's data table.
+        assert!(page.contains("<code>lr_plain_accuracy_per_seed</code>"));
+        assert!(page.contains("0: 66, 1: 67.5, 2: 68"));
+    }
+
+    #[test]
     fn temp_path_keeps_extension_and_directory() {
         let tmp = temp_path(Path::new("/a/b/chart.png"));
         assert_eq!(tmp.parent(), Some(Path::new("/a/b")));
