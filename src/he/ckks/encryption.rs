@@ -143,6 +143,16 @@ impl Encryptor {
         Ok(self.encrypt(&pt))
     }
 
+    /// Encodes real values at the default scale at `level` (below the top:
+    /// fewer primes, a smaller ciphertext, when a circuit needs fewer levels
+    /// than the chain has), then encrypts.
+    pub fn encrypt_real_at_level(&self, values: &[f64], level: usize) -> Result<Ciphertext> {
+        let pt = self
+            .encoder
+            .encode_real(values, self.params.default_scale(), level)?;
+        Ok(self.encrypt(&pt))
+    }
+
     pub fn encrypt_complex(&self, values: &[Complex]) -> Result<Ciphertext> {
         let pt =
             self.encoder
