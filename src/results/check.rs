@@ -133,6 +133,10 @@ impl CheckReport {
 
 fn key(m: &Measurement) -> String {
     let mut k = format!("{}/{}", m.stage, m.metric);
+    // heml's and a peer's rows of one metric are different measurements.
+    if is_peer(m) {
+        k = format!("{k} ({})", m.scheme);
+    }
     if let Some(c) = &m.claim {
         k = format!("{k} [{c}]");
     }
@@ -140,6 +144,15 @@ fn key(m: &Measurement) -> String {
         k = format!("{k} @{s}");
     }
     k
+}
+
+/// Rows a peer library measured in the same run (TenSEAL, python-paillier):
+/// compared and shown, but a slower or absent peer is not a heml regression.
+fn is_peer(m: &Measurement) -> bool {
+    !matches!(
+        m.scheme.as_str(),
+        "plaintext" | "ckks" | "paillier" | "intvec" | ""
+    )
 }
 
 /// Rows that `check` compares: everything but series points that carry no claim.
@@ -206,6 +219,18 @@ pub fn compare(
                     reason: "measured in the baseline, not in this run".into(),
                 },
                 Some(rm) => judge(&b.id, k, bm, rm, cal, limits),
+            };
+            let row = if is_peer(bm) && matches!(row.status, Status::Worse | Status::Missing) {
+                CheckRow {
+                    status: Status::Ok,
+                    reason: format!(
+                        "{} (a peer library's row: not a heml regression)",
+                        row.reason
+                    ),
+                    ..row
+                }
+            } else {
+                row
             };
             rows.push(row);
         }
@@ -469,5 +494,45 @@ mod tests {
             CheckLimits::default(),
         );
         assert_eq!(r.failures, 1);
+    }
+
+    #[test]
+    fn a_peers_rows_are_kept_apart_and_never_fail_the_check() {
+        let mut heml = baseline()[2].clone();
+        heml.scheme = "ckks".into();
+        let mut peer = heml.clone();
+        peer.scheme = "tenseal".into();
+        peer.value = 5000.0;
+        let base = vec![heml.clone(), peer.clone()];
+        // The peer is 10x slower and then absent: both pass; heml's own row still counts.
+        let mut slower = peer.clone();
+        slower.value = 50000.0;
+        let r = compare(
+            &info(10.0),
+            &[rec(base.clone())],
+            &info(10.0),
+            &[rec(vec![heml.clone(), slower])],
+            CheckLimits::default(),
+        );
+        assert!(r.passed(), "{}", r.render());
+        assert_eq!(r.rows.len(), 2, "{}", r.render());
+        let r = compare(
+            &info(10.0),
+            &[rec(base.clone())],
+            &info(10.0),
+            &[rec(vec![heml.clone()])],
+            CheckLimits::default(),
+        );
+        assert!(r.passed(), "{}", r.render());
+        let mut slow_heml = heml;
+        slow_heml.value *= 10.0;
+        let r = compare(
+            &info(10.0),
+            &[rec(base)],
+            &info(10.0),
+            &[rec(vec![slow_heml, peer])],
+            CheckLimits::default(),
+        );
+        assert!(!r.passed());
     }
 }
