@@ -19,7 +19,6 @@
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
-use tch::Tensor;
 
 use super::{Context, Outcome, Recorder};
 use crate::data::load_mnist;
@@ -27,8 +26,7 @@ use crate::he::ckks::circuits::conv::{conv2d_im2col_transform, im2col_encode_cha
 use crate::he::ckks::circuits::linear::{PreparedTransform, replicate};
 use crate::he::ckks::circuits::{CkksBackend, InputLayout, LinearTransform, batched_matrix_vector};
 use crate::he::ckks::{
-    Ciphertext, CkksParameters, Decryptor, Encryptor, Evaluator, KeySet, Plaintext, PrecisionStats,
-    RotationSet,
+    Ciphertext, CkksParameters, Decryptor, Encryptor, Evaluator, KeySet, Plaintext, RotationSet,
 };
 use crate::plain::cnn::{Cnn, CnnShape, forward_f64};
 use crate::plain::{DenseLayer, Mlp, Net, TrainConfig, train_net};
@@ -116,6 +114,16 @@ struct LatencyPipeline {
 /// A layer's name, its transform and its bias (before replication).
 type NamedTransform = (&'static str, LinearTransform, Vec<f64>);
 
+/// The convolution's kernels (out x in = 1 x k x k) from its k^2 -> C layer.
+fn conv_kernels(shape: &CnnShape, conv: &DenseLayer) -> Vec<Vec<Vec<Vec<f64>>>> {
+    let k = shape.kernel;
+    conv.w
+        .chunks(k * k)
+        .take(shape.channels)
+        .map(|kernel| vec![kernel.chunks(k).map(<[f64]>::to_vec).collect()])
+        .collect()
+}
+
 fn matrix(l: &DenseLayer) -> Vec<Vec<f64>> {
     l.w.chunks(l.in_dim).map(<[f64]>::to_vec).collect()
 }
@@ -144,19 +152,7 @@ impl LatencyPipeline {
                 }
             }
             Model::Cnn(shape, layers) => {
-                let k = shape.kernel;
-                let kernels: Vec<Vec<Vec<Vec<f64>>>> = (0..shape.channels)
-                    .map(|c| {
-                        vec![
-                            (0..k)
-                                .map(|ky| {
-                                    layers[0].w[c * k * k + ky * k..c * k * k + (ky + 1) * k]
-                                        .to_vec()
-                                })
-                                .collect(),
-                        ]
-                    })
-                    .collect();
+                let kernels = conv_kernels(shape, &layers[0]);
                 let o = shape.conv_side();
                 windows = o * o;
                 let conv = conv2d_im2col_transform(&kernels, windows, slots)?;
@@ -356,19 +352,6 @@ fn pixels(images: &[u8], i: usize, unit: bool) -> Vec<f64> {
         .collect()
 }
 
-fn tensors(images: &[u8], labels: &[u8], n: usize, unit: bool) -> (Tensor, Tensor) {
-    let scale = if unit { 1.0 / 255.0 } else { 1.0 };
-    let x: Vec<f32> = images[..n * 784]
-        .iter()
-        .map(|&p| p as f32 * scale)
-        .collect();
-    let y: Vec<i64> = labels[..n].iter().map(|&l| l as i64).collect();
-    (
-        Tensor::from_slice(&x).view([n as i64, 784]),
-        Tensor::from_slice(&y),
-    )
-}
-
 fn ckks_scheme(rec: &mut Recorder, params: &CkksParameters) -> Result<()> {
     rec.set_scheme(
         "ckks",
@@ -396,17 +379,15 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         .context("kind cs21-mnist needs a `dataset` section")?
         .unit_scale;
     let mnist = load_mnist(ctx.data).context("loading MNIST")?;
-    let n_train = settings
-        .train_samples
-        .unwrap_or(mnist.train.n)
-        .min(mnist.train.n);
-    let n_test = settings
-        .test_samples
-        .unwrap_or(mnist.test.n)
-        .min(mnist.test.n);
+    let super::MnistTensors {
+        n_train,
+        n_test,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+    } = super::MnistTensors::new(&mnist, &settings, unit);
     let n_enc = settings.encrypted_samples.unwrap_or(n_test).min(n_test);
-    let (x_train, y_train) = tensors(&mnist.train.images, &mnist.train.labels, n_train, unit);
-    let (x_test, y_test) = tensors(&mnist.test.images, &mnist.test.labels, n_test, unit);
 
     // 1. The plaintext network (CS21-T1-FCNN / CS21-T1-CNN).
     let epochs = settings.epochs.unwrap_or(baseline.epochs);
@@ -629,19 +610,13 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         "%",
     )
     .note = "images whose encrypted prediction equals the f64 model's".into();
-    if let Some(p) = PrecisionStats::compute(&expected, &got) {
-        rec.measure(
-            "encrypted",
-            "logit_max_log2_error",
-            MetricKind::Error,
-            p.max_log2_error,
-            "log2",
-        )
-        .note = format!(
-            "decrypted logits against f64 (median log2 error {:.1})",
-            p.median_log2_error
-        );
-    }
+    rec.precision(
+        "encrypted",
+        "logit_max_log2_error",
+        &expected,
+        &got,
+        "decrypted logits against f64",
+    );
     rec.measure(
         "client",
         "input_bytes",
@@ -922,16 +897,7 @@ fn peer(
             )
         }
         Model::Cnn(shape, l) => {
-            let k = shape.kernel;
-            let kernels: Vec<Vec<Vec<Vec<f64>>>> = (0..shape.channels)
-                .map(|c| {
-                    vec![
-                        (0..k)
-                            .map(|ky| l[0].w[c * k * k + ky * k..c * k * k + (ky + 1) * k].to_vec())
-                            .collect(),
-                    ]
-                })
-                .collect();
+            let kernels = conv_kernels(shape, &l[0]);
             (
                 "cnn",
                 serde_json::json!({

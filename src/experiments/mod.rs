@@ -38,6 +38,60 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
+/// MNIST as tensors for training: the profile's rows of each split (all when
+/// it does not say), pixels scaled to [0, 1] when `unit`.
+pub(crate) struct MnistTensors {
+    pub n_train: usize,
+    pub n_test: usize,
+    pub x_train: tch::Tensor,
+    pub y_train: tch::Tensor,
+    pub x_test: tch::Tensor,
+    pub y_test: tch::Tensor,
+}
+
+impl MnistTensors {
+    pub(crate) fn new(
+        mnist: &crate::data::mnist::Mnist,
+        settings: &crate::spec::Settings,
+        unit: bool,
+    ) -> MnistTensors {
+        let n_train = settings
+            .train_samples
+            .unwrap_or(mnist.train.n)
+            .min(mnist.train.n);
+        let n_test = settings
+            .test_samples
+            .unwrap_or(mnist.test.n)
+            .min(mnist.test.n);
+        let (x_train, y_train) =
+            mnist_rows(&mnist.train.images, &mnist.train.labels, n_train, unit);
+        let (x_test, y_test) = mnist_rows(&mnist.test.images, &mnist.test.labels, n_test, unit);
+        MnistTensors {
+            n_train,
+            n_test,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+        }
+    }
+}
+
+/// Rows `0..n` of an MNIST split as tensors: pixels (scaled to [0, 1] when
+/// `unit`) and labels.
+fn mnist_rows(images: &[u8], labels: &[u8], n: usize, unit: bool) -> (tch::Tensor, tch::Tensor) {
+    let scale = if unit { 1.0 / 255.0 } else { 1.0 };
+    let x: Vec<f32> = images[..n * 784]
+        .iter()
+        .map(|&p| p as f32 * scale)
+        .collect();
+    let y: Vec<i64> = labels[..n].iter().map(|&l| l as i64).collect();
+    (
+        tch::Tensor::from_slice(&x).view([n as i64, 784]),
+        tch::Tensor::from_slice(&y),
+    )
+}
+
 /// Runs `spec`, writing its measurements into `rec` as they are made, so that
 /// a failure keeps what was measured before it.
 pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use rayon::prelude::*;
-use tch::{Kind, Tensor};
+use tch::Kind;
 
 use super::{Context, Outcome, Recorder};
 use crate::data::load_mnist;
@@ -13,21 +13,6 @@ use crate::plain::linear::argmax;
 use crate::plain::{DenseLayer, TrainConfig, collapse_affine, train};
 use crate::results::MetricKind;
 use crate::spec::{Scheme, Spec};
-
-/// Rows `0..n` of an MNIST split as tensors: pixels (scaled to [0, 1] when
-/// `unit`) and labels.
-fn tensors(images: &[u8], labels: &[u8], n: usize, unit: bool) -> (Tensor, Tensor) {
-    let scale = if unit { 1.0 / 255.0 } else { 1.0 };
-    let x: Vec<f32> = images[..n * 784]
-        .iter()
-        .map(|&p| p as f32 * scale)
-        .collect();
-    let y: Vec<i64> = labels[..n].iter().map(|&l| l as i64).collect();
-    (
-        Tensor::from_slice(&x).view([n as i64, 784]),
-        Tensor::from_slice(&y),
-    )
-}
 
 pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
     let settings = spec.settings(ctx.profile).clone();
@@ -43,16 +28,14 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         .unit_scale;
 
     let mnist = load_mnist(ctx.data).context("loading MNIST")?;
-    let n_train = settings
-        .train_samples
-        .unwrap_or(mnist.train.n)
-        .min(mnist.train.n);
-    let n_test = settings
-        .test_samples
-        .unwrap_or(mnist.test.n)
-        .min(mnist.test.n);
-    let (x_train, y_train) = tensors(&mnist.train.images, &mnist.train.labels, n_train, unit);
-    let (x_test, y_test) = tensors(&mnist.test.images, &mnist.test.labels, n_test, unit);
+    let super::MnistTensors {
+        n_train,
+        n_test,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+    } = super::MnistTensors::new(&mnist, &settings, unit);
 
     // 1. The plaintext network (MU18-train, MU18-fig3).
     let epochs = settings.epochs.unwrap_or(baseline.epochs);

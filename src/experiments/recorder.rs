@@ -58,6 +58,23 @@ impl Recorder {
         self.push(stage, metric, kind, value, unit, None)
     }
 
+    /// Records the largest log2 error of `got` against `expected` (Lattigo's
+    /// precision statistics), the median in the note after `what`; nothing
+    /// when there is nothing to compare.
+    pub fn precision(
+        &mut self,
+        stage: &str,
+        metric: &str,
+        expected: &[f64],
+        got: &[f64],
+        what: &str,
+    ) {
+        if let Some(p) = crate::he::ckks::PrecisionStats::compute(expected, got) {
+            self.measure(stage, metric, MetricKind::Error, p.max_log2_error, "log2")
+                .note = format!("{what} (median log2 error {:.1})", p.median_log2_error);
+        }
+    }
+
     /// Records one point of a series (epoch, sample size, ...).
     pub fn series(&mut self, stage: &str, metric: &str, step: i64, value: f64, unit: &str) {
         self.push(stage, metric, MetricKind::Quality, value, unit, Some(step));
