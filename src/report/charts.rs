@@ -759,6 +759,18 @@ fn grouped_alt(chart: &GroupedBarChart) -> String {
     )
 }
 
+/// The label of an axis tick: the value, or on a log10 axis the power of ten
+/// at whole decades (nothing between them).
+fn axis_tick(v: f64, log_scale: bool) -> String {
+    if !log_scale {
+        format_number(v)
+    } else if (v - v.round()).abs() < 1e-9 {
+        format_number(10f64.powf(v.round()))
+    } else {
+        String::new()
+    }
+}
+
 /// Seconds per unit for the time units a timing row may have.
 fn seconds_per(unit: &str) -> Option<f64> {
     Some(match unit.trim() {
@@ -1196,15 +1208,7 @@ fn draw_bars<DB: DrawingBackend>(
         .max_light_lines(0)
         .bold_line_style(GRID)
         .x_labels(if log_scale { decades } else { 8 })
-        .x_label_formatter(&|x| {
-            if !log_scale {
-                format_number(*x)
-            } else if (x - x.round()).abs() < 1e-9 {
-                format_number(10f64.powf(x.round()))
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| axis_tick(*x, log_scale))
         .x_desc(x_desc)
         .label_style((FONT, 15).into_font().color(&TEXT))
         .axis_desc_style((FONT, 16).into_font().color(&TEXT))
@@ -1586,15 +1590,7 @@ fn draw_grouped_bars<DB: DrawingBackend>(
         .max_light_lines(0)
         .bold_line_style(GRID)
         .y_labels(if log_scale { decades } else { 8 })
-        .y_label_formatter(&|y| {
-            if !log_scale {
-                format_number(*y)
-            } else if (y - y.round()).abs() < 1e-9 {
-                format_number(10f64.powf(y.round()))
-            } else {
-                String::new()
-            }
-        })
+        .y_label_formatter(&|y| axis_tick(*y, log_scale))
         .y_desc(y_desc)
         .label_style((FONT, 15).into_font().color(&TEXT))
         .axis_desc_style((FONT, 16).into_font().color(&TEXT))
