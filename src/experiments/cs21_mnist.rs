@@ -21,7 +21,6 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 
 use super::{Context, Outcome, Recorder};
-use crate::data::load_mnist;
 use crate::he::ckks::circuits::conv::{conv2d_im2col_transform, im2col_encode_channels};
 use crate::he::ckks::circuits::linear::{PreparedTransform, replicate};
 use crate::he::ckks::circuits::{CkksBackend, InputLayout, LinearTransform, batched_matrix_vector};
@@ -373,20 +372,9 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         .baseline
         .clone()
         .context("kind cs21-mnist needs a `baseline` section")?;
-    let unit = spec
-        .dataset
-        .as_ref()
-        .context("kind cs21-mnist needs a `dataset` section")?
-        .unit_scale;
-    let mnist = load_mnist(ctx.data).context("loading MNIST")?;
-    let super::MnistTensors {
-        n_train,
-        n_test,
-        x_train,
-        y_train,
-        x_test,
-        y_test,
-    } = super::MnistTensors::new(&mnist, &settings, unit);
+    let (mnist, t, unit) = super::MnistTensors::load(spec, ctx, &settings)?;
+    let (n_train, n_test) = (t.n_train, t.n_test);
+    let (x_train, y_train, x_test, y_test) = (&t.x_train, &t.y_train, &t.x_test, &t.y_test);
     let n_enc = settings.encrypted_samples.unwrap_or(n_test).min(n_test);
 
     // 1. The plaintext network (CS21-T1-FCNN / CS21-T1-CNN).
@@ -428,10 +416,10 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
     let trained = train_net(
         net.as_ref(),
         &cfg,
-        &x_train,
-        &y_train,
-        &x_test,
-        &y_test,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
         ctx.progress,
     )?;
     for e in &trained.epochs {

@@ -50,11 +50,20 @@ pub(crate) struct MnistTensors {
 }
 
 impl MnistTensors {
-    pub(crate) fn new(
-        mnist: &crate::data::mnist::Mnist,
+    /// Loads MNIST for `spec` (its `dataset.scaling` decides `unit`) and the
+    /// profile's rows as tensors; returns the data set, the tensors and `unit`.
+    pub(crate) fn load(
+        spec: &Spec,
+        ctx: &Context,
         settings: &crate::spec::Settings,
-        unit: bool,
-    ) -> MnistTensors {
+    ) -> Result<(crate::data::mnist::Mnist, MnistTensors, bool)> {
+        use anyhow::Context as _;
+        let unit = spec
+            .dataset
+            .as_ref()
+            .with_context(|| format!("kind {} needs a `dataset` section", spec.kind.name()))?
+            .unit_scale;
+        let mnist = crate::data::load_mnist(ctx.data).context("loading MNIST")?;
         let n_train = settings
             .train_samples
             .unwrap_or(mnist.train.n)
@@ -66,14 +75,15 @@ impl MnistTensors {
         let (x_train, y_train) =
             mnist_rows(&mnist.train.images, &mnist.train.labels, n_train, unit);
         let (x_test, y_test) = mnist_rows(&mnist.test.images, &mnist.test.labels, n_test, unit);
-        MnistTensors {
+        let t = MnistTensors {
             n_train,
             n_test,
             x_train,
             y_train,
             x_test,
             y_test,
-        }
+        };
+        Ok((mnist, t, unit))
     }
 }
 

@@ -8,7 +8,6 @@ use rayon::prelude::*;
 use tch::Kind;
 
 use super::{Context, Outcome, Recorder};
-use crate::data::load_mnist;
 use crate::plain::linear::argmax;
 use crate::plain::{DenseLayer, TrainConfig, collapse_affine, train};
 use crate::results::MetricKind;
@@ -21,21 +20,9 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         .clone()
         .context("this experiment needs a `baseline` section")?;
     let scheme = spec.scheme_for(ctx.profile).clone();
-    let unit = spec
-        .dataset
-        .as_ref()
-        .context("this experiment needs a `dataset` section")?
-        .unit_scale;
-
-    let mnist = load_mnist(ctx.data).context("loading MNIST")?;
-    let super::MnistTensors {
-        n_train,
-        n_test,
-        x_train,
-        y_train,
-        x_test,
-        y_test,
-    } = super::MnistTensors::new(&mnist, &settings, unit);
+    let (mnist, t, unit) = super::MnistTensors::load(spec, ctx, &settings)?;
+    let (n_train, n_test) = (t.n_train, t.n_test);
+    let (x_train, y_train, x_test, y_test) = (&t.x_train, &t.y_train, &t.x_test, &t.y_test);
 
     // 1. The plaintext network (MU18-train, MU18-fig3).
     let epochs = settings.epochs.unwrap_or(baseline.epochs);
@@ -55,7 +42,7 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         seed: spec.seed,
         threads: 1,
     };
-    let trained = train(&cfg, &x_train, &y_train, &x_test, &y_test, ctx.progress)?;
+    let trained = train(&cfg, x_train, y_train, x_test, y_test, ctx.progress)?;
     for e in &trained.epochs {
         rec.series(
             "train",
