@@ -29,14 +29,16 @@ use crate::spec::Scheme;
 const ROW_SLOTS: usize = 16;
 
 /// One seeded split of the balanced, standardised Pima rows.
-struct Split {
-    x_train: Vec<Vec<f64>>,
-    y_train: Vec<f64>,
-    x_test: Vec<Vec<f64>>,
-    y_test: Vec<f64>,
+pub(crate) struct Split {
+    pub x_train: Vec<Vec<f64>>,
+    pub y_train: Vec<f64>,
+    pub x_test: Vec<Vec<f64>>,
+    pub y_test: Vec<f64>,
 }
 
-fn split(features: &[f64], labels: &[usize], cols: usize, seed: u64) -> Result<Split> {
+/// The tutorial's protocol: balance the classes by sampling, standardise
+/// over the balanced rows, split 70/30 at random (all seeded by `seed`).
+pub(crate) fn split(features: &[f64], labels: &[usize], cols: usize, seed: u64) -> Result<Split> {
     let mut rng = rng_from_seed(seed);
     let mut by_class: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for (i, &l) in labels.iter().enumerate() {
@@ -88,20 +90,33 @@ fn split(features: &[f64], labels: &[usize], cols: usize, seed: u64) -> Result<S
     })
 }
 
+/// torch.nn.Linear's initialisation of a [cols, 1] weight and a bias:
+/// U(-1/sqrt(cols), 1/sqrt(cols)), drawn from tch's generator seeded with `seed`.
+fn init_linear_tensors(cols: usize, seed: u64) -> (Tensor, Tensor) {
+    tch::manual_seed(seed as i64);
+    let bound = 1.0 / (cols as f64).sqrt();
+    let w =
+        Tensor::rand([cols as i64, 1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound) - bound;
+    let b = Tensor::rand([1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound) - bound;
+    (w, b)
+}
+
+/// The initial (weights, bias) the tutorial's LR starts from for `seed`.
+pub(crate) fn init_linear(cols: usize, seed: u64) -> (Vec<f64>, f64) {
+    let (w, b) = init_linear_tensors(cols, seed);
+    let wv = Vec::<f64>::try_from(&w.flatten(0, -1)).expect("doubles");
+    (wv, b.double_value(&[0]))
+}
+
 /// Trains the tutorial's LR: returns (weights, bias).
 fn train_lr(s: &Split, epochs: usize, learning_rate: f64, seed: u64) -> (Vec<f64>, f64) {
-    tch::manual_seed(seed as i64);
     let cols = s.x_train[0].len();
     let flat: Vec<f64> = s.x_train.iter().flatten().copied().collect();
     let x = Tensor::from_slice(&flat).reshape([s.x_train.len() as i64, cols as i64]);
     let y = Tensor::from_slice(&s.y_train).reshape([-1, 1]);
-    // torch.nn.Linear's initialisation: U(-1/sqrt(in), 1/sqrt(in)).
-    let bound = 1.0 / (cols as f64).sqrt();
-    let mut w = (Tensor::rand([cols as i64, 1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound)
-        - bound)
-        .set_requires_grad(true);
-    let mut b = (Tensor::rand([1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound) - bound)
-        .set_requires_grad(true);
+    let (w, b) = init_linear_tensors(cols, seed);
+    let mut w = w.set_requires_grad(true);
+    let mut b = b.set_requires_grad(true);
     for _ in 0..epochs {
         let out = (x.matmul(&w) + &b).sigmoid();
         let loss = out.binary_cross_entropy::<Tensor>(&y, None, tch::Reduction::Mean);
@@ -122,11 +137,12 @@ fn train_lr(s: &Split, epochs: usize, learning_rate: f64, seed: u64) -> (Vec<f64
     (wv, bv)
 }
 
-fn sigmoid(z: f64) -> f64 {
+pub(crate) fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-fn accuracy(logits: &[f64], y: &[f64]) -> f64 {
+/// Percentage of rows with |sigmoid(logit) - y| < 0.5 (the tutorial's test).
+pub(crate) fn accuracy(logits: &[f64], y: &[f64]) -> f64 {
     let correct = logits
         .iter()
         .zip(y)
@@ -135,7 +151,19 @@ fn accuracy(logits: &[f64], y: &[f64]) -> f64 {
     100.0 * correct as f64 / y.len() as f64
 }
 
-fn summary(rec: &mut super::Recorder, stage: &str, metric: &str, mut v: Vec<f64>, note: &str) {
+/// One value per seed as `<metric>_per_seed` rows (step = seed index, the
+/// distribution a quantile tolerance judges), then the median as `<metric>`
+/// with `<metric>_min` and `<metric>_max` beside it.
+pub(crate) fn summary(
+    rec: &mut super::Recorder,
+    stage: &str,
+    metric: &str,
+    mut v: Vec<f64>,
+    note: &str,
+) {
+    for (i, value) in v.iter().enumerate() {
+        rec.series(stage, &format!("{metric}_per_seed"), i as i64, *value, "%");
+    }
     v.sort_by(f64::total_cmp);
     let median = v[v.len() / 2];
     rec.measure(stage, metric, MetricKind::Quality, median, "%")
