@@ -230,6 +230,7 @@ pub fn run(
     let (mut t_enc, mut t_eval, mut t_dec, mut rows_done) = (0.0, 0.0, 0.0, 0usize);
     let mut expected_all = Vec::new();
     let mut got_all = Vec::new();
+    let mut seed0 = None;
     for s in 0..seeds {
         let seed = spec.seed + s as u64;
         let sp = split(&table.features, &table.labels, table.n_features, seed)?;
@@ -268,7 +269,10 @@ pub fn run(
             .count();
         agree.push(100.0 * same as f64 / logits.len() as f64);
         expected_all.extend(plain_logits);
-        got_all.extend(logits);
+        got_all.extend(logits.iter().copied());
+        if s == 0 {
+            seed0 = Some((sp, w, b, logits));
+        }
         ctx.progress.println(format!(
             "  seed {seed}: plain {:.3} %, encrypted {:.3} %",
             plain_acc[s], enc_acc[s]
@@ -337,10 +341,148 @@ pub fn run(
         per(t_dec),
         "ms",
     );
+
+    // TenSEAL's evaluation of seed 0's model on its first test rows, at
+    // heml's parameters, when asked for and present.
+    let mut warnings = Vec::new();
+    let heml_ms = [per(t_enc), per(t_eval), per(t_dec)];
+    let why_not = match (settings.peer_samples, &ctx.peer, &seed0) {
+        (None, ..) => Some("not requested in this profile (no peer_samples)".to_string()),
+        (Some(_), None, _) => Some(
+            "no peer Python with TenSEAL (set HEML_PEER_PYTHON or run `just peers-venv`)".into(),
+        ),
+        (Some(rows), Some(peer), Some((sp, w, b, logits))) => {
+            let rows = rows.min(sp.x_test.len());
+            ctx.progress.println(format!(
+                "  TenSEAL: tutorial 1 evaluation of seed {}'s model on {rows} encrypted rows",
+                spec.seed
+            ));
+            let input = serde_json::json!({
+                "weight": w,
+                "bias": b,
+                "x_test": sp.x_test,
+                "y_test": sp.y_test,
+            });
+            let lit = params.literal();
+            let bits: Vec<String> = lit.coeff_mod_bit_sizes.iter().map(u32::to_string).collect();
+            let args = [
+                "--samples".to_string(),
+                rows.to_string(),
+                "--n".into(),
+                lit.poly_modulus_degree.to_string(),
+                "--bits".into(),
+                bits.join(","),
+                "--log2-scale".into(),
+                lit.log2_scale.to_string(),
+            ];
+            match peer.cs21("lr-eval", &input, &args) {
+                Ok(out) => {
+                    let heml_accuracy = accuracy(&logits[..rows], &sp.y_test[..rows]);
+                    let literal = serde_json::to_string(params.literal())?;
+                    let security = params.security().to_string();
+                    rec.set_scheme("tenseal", literal.clone(), security.clone());
+                    record_peer_eval(
+                        rec,
+                        &out,
+                        heml_ms,
+                        heml_accuracy,
+                        rows,
+                        (&literal, &security),
+                    )?;
+                    None
+                }
+                Err(e) => {
+                    warnings.push(format!("the TenSEAL peer failed: {e:#}"));
+                    Some(format!("it failed: {e:#}"))
+                }
+            }
+        }
+        (Some(_), Some(_), None) => Some("no seed ran".into()),
+    };
+    rec.set_scheme(
+        "tenseal",
+        serde_json::to_string(params.literal())?,
+        params.security().to_string(),
+    );
+    rec.measure(
+        "peer",
+        "tenseal_peer_ran",
+        MetricKind::Info,
+        f64::from(u8::from(why_not.is_none())),
+        "",
+    )
+    .note = match &why_not {
+        None => "TenSEAL's tutorial 1 evaluation ran in this run on seed 0's model and test rows, heml's parameters, one thread".into(),
+        Some(why) => format!("the TenSEAL peer did not run: {why}"),
+    };
     Ok(super::Outcome {
         security: params.security().to_string(),
-        warnings: Vec::new(),
+        warnings,
     })
+}
+
+/// TenSEAL's per-row times and accuracy (scheme `tenseal`), and the ratios
+/// TenSEAL / heml (scheme `ckks`).
+fn record_peer_eval(
+    rec: &mut super::Recorder,
+    out: &serde_json::Value,
+    heml_ms: [f64; 3],
+    heml_accuracy: f64,
+    rows: usize,
+    heml_scheme: (&str, &str),
+) -> Result<()> {
+    let stage = |name: &str| -> Result<f64> {
+        out["timings_s"][name]["median"]
+            .as_f64()
+            .map(|s| s * 1e3)
+            .ok_or_else(|| anyhow::anyhow!("the TenSEAL peer's JSON lacks timings_s.{name}.median"))
+    };
+    let version = out["tenseal_version"].as_str().unwrap_or("?");
+    let mut ratios = Vec::new();
+    for ((metric, peer_stage, what), heml) in [
+        ("encrypt_row_ms", "encrypt", "encrypting one test row"),
+        ("eval_row_ms", "eval", "enc_x.dot(enc_w) + enc_b on one row"),
+        ("decrypt_row_ms", "decrypt", "decrypting one output"),
+    ]
+    .into_iter()
+    .zip(heml_ms)
+    {
+        let peer = stage(peer_stage)?;
+        rec.measure("encrypted", metric, MetricKind::Time, peer, "ms")
+            .note = format!(
+            "TenSEAL {version}: {what}, median over {rows} rows of seed 0, one thread; heml here: {heml:.3} ms (TenSEAL / heml = {:.1}x)",
+            peer / heml
+        );
+        ratios.push((metric.trim_end_matches("_ms"), peer / heml, peer, heml));
+    }
+    if let Some(a) = out["accuracy"].as_f64() {
+        rec.measure(
+            "encrypted",
+            "lr_enceval_accuracy_seed0",
+            MetricKind::Quality,
+            100.0 * a,
+            "%",
+        )
+        .note = format!(
+            "TenSEAL on the first {rows} test rows of seed 0 (heml on the same rows: {heml_accuracy:.3} %)"
+        );
+    }
+    if let Some(d) = out["outputs_max_abs_diff"].as_f64() {
+        rec.measure("encrypted", "logit_max_abs_error", MetricKind::Error, d, "")
+            .note = "TenSEAL's decrypted w.x + b against float64".into();
+    }
+    rec.set_scheme("ckks", heml_scheme.0.to_string(), heml_scheme.1.to_string());
+    for (name, ratio, peer, heml) in ratios {
+        rec.measure(
+            "speedup",
+            &format!("speedup_{name}"),
+            MetricKind::Info,
+            ratio,
+            "x",
+        )
+        .note = format!("TenSEAL / heml: {peer:.3} ms / {heml:.3} ms per row");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
