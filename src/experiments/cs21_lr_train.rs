@@ -31,13 +31,18 @@
 //!   period (3 rotations for 8 features); the gradients accumulate
 //!   slot-wise, with no rotation at all.
 //!
-//! Depth: z (1) + the cubic (2) + the gradient product (1) + the update
-//! constant (1) = 5 of the tutorial's 6 levels. Rotations run before their
-//! rescale, at the product's scale, so key-switching noise stays far below
-//! the 2^21 scale; 1/n and the learning rate are folded into the update's
-//! constant, which is encoded at a scale that brings every term of the new
-//! model to the same level and scale exactly. The server sends the model
-//! back at level 0.
+//! Depth and scales: z (1), the cubic (2) and the gradient product (1) make
+//! multiplicative depth 4; the update's constant (-lr / n, with 1/n and the
+//! learning rate folded in) is encoded across every level left, so that it
+//! keeps 20 bits or more even with primes of about 21 bits, and every term of
+//! the new model meets at level 0 and one scale exactly, the level the server
+//! sends back. Rotations run before their rescale, at the product's scale, so
+//! key-switching noise stays far below it. With primes smaller than the
+//! scale, a rescale's rounding is large against what remains: z is
+//! multiplied by 2^5 before its rescale, and the cubic's output scale is
+//! chosen so that its inner leaf c_3 z works at 2^4 times the default scale
+//! (at 2^21 both as they come left d off by about 3e-2; so they leave it
+//! near the fresh encryption noise).
 
 use std::time::Instant;
 
@@ -918,7 +923,13 @@ fn record_sigmoid_curves(
 
 /// Accuracy rows: the distribution over seeds, the mirror's, and the curves
 /// per epoch (seed 0, comparable with TenSEAL's run; and the median over seeds).
-fn record_accuracy(rec: &mut super::Recorder, runs: &[SeedRun], scheme: &SchemeRow, note: &str) {
+fn record_accuracy(
+    rec: &mut super::Recorder,
+    runs: &[SeedRun],
+    scheme: &SchemeRow,
+    test_rows: usize,
+    note: &str,
+) {
     let epochs = runs[0].epochs.len();
     scheme.set(rec);
     summary(
@@ -927,7 +938,7 @@ fn record_accuracy(rec: &mut super::Recorder, runs: &[SeedRun], scheme: &SchemeR
         "lr_enctrain_accuracy",
         runs.iter().map(|r| r.accuracy[epochs]).collect(),
         &format!(
-            "test accuracy (160 rows, exact sigmoid) of the model trained on encrypted rows for {epochs} epochs; {note}"
+            "test accuracy ({test_rows} rows, exact sigmoid) of the model trained on encrypted rows for {epochs} epochs; {note}"
         ),
     );
     summary(
@@ -1102,7 +1113,7 @@ pub fn run(
         ));
         runs.push(run);
     }
-    record_accuracy(rec, &runs, &scheme, &packing_note);
+    record_accuracy(rec, &runs, &scheme, first.x_test.len(), &packing_note);
 
     // Times: medians over seeds, or over every epoch of every seed.
     scheme.set(rec);
