@@ -29,14 +29,16 @@ use crate::spec::Scheme;
 const ROW_SLOTS: usize = 16;
 
 /// One seeded split of the balanced, standardised Pima rows.
-struct Split {
-    x_train: Vec<Vec<f64>>,
-    y_train: Vec<f64>,
-    x_test: Vec<Vec<f64>>,
-    y_test: Vec<f64>,
+pub(crate) struct Split {
+    pub x_train: Vec<Vec<f64>>,
+    pub y_train: Vec<f64>,
+    pub x_test: Vec<Vec<f64>>,
+    pub y_test: Vec<f64>,
 }
 
-fn split(features: &[f64], labels: &[usize], cols: usize, seed: u64) -> Result<Split> {
+/// The tutorial's protocol: balance the classes by sampling, standardise
+/// over the balanced rows, split 70/30 at random (all seeded by `seed`).
+pub(crate) fn split(features: &[f64], labels: &[usize], cols: usize, seed: u64) -> Result<Split> {
     let mut rng = rng_from_seed(seed);
     let mut by_class: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for (i, &l) in labels.iter().enumerate() {
@@ -88,20 +90,33 @@ fn split(features: &[f64], labels: &[usize], cols: usize, seed: u64) -> Result<S
     })
 }
 
+/// torch.nn.Linear's initialisation of a [cols, 1] weight and a bias:
+/// U(-1/sqrt(cols), 1/sqrt(cols)), drawn from tch's generator seeded with `seed`.
+fn init_linear_tensors(cols: usize, seed: u64) -> (Tensor, Tensor) {
+    tch::manual_seed(seed as i64);
+    let bound = 1.0 / (cols as f64).sqrt();
+    let w =
+        Tensor::rand([cols as i64, 1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound) - bound;
+    let b = Tensor::rand([1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound) - bound;
+    (w, b)
+}
+
+/// The initial (weights, bias) the tutorial's LR starts from for `seed`.
+pub(crate) fn init_linear(cols: usize, seed: u64) -> (Vec<f64>, f64) {
+    let (w, b) = init_linear_tensors(cols, seed);
+    let wv = Vec::<f64>::try_from(&w.flatten(0, -1)).expect("doubles");
+    (wv, b.double_value(&[0]))
+}
+
 /// Trains the tutorial's LR: returns (weights, bias).
 fn train_lr(s: &Split, epochs: usize, learning_rate: f64, seed: u64) -> (Vec<f64>, f64) {
-    tch::manual_seed(seed as i64);
     let cols = s.x_train[0].len();
     let flat: Vec<f64> = s.x_train.iter().flatten().copied().collect();
     let x = Tensor::from_slice(&flat).reshape([s.x_train.len() as i64, cols as i64]);
     let y = Tensor::from_slice(&s.y_train).reshape([-1, 1]);
-    // torch.nn.Linear's initialisation: U(-1/sqrt(in), 1/sqrt(in)).
-    let bound = 1.0 / (cols as f64).sqrt();
-    let mut w = (Tensor::rand([cols as i64, 1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound)
-        - bound)
-        .set_requires_grad(true);
-    let mut b = (Tensor::rand([1], (Kind::Double, tch::Device::Cpu)) * (2.0 * bound) - bound)
-        .set_requires_grad(true);
+    let (w, b) = init_linear_tensors(cols, seed);
+    let mut w = w.set_requires_grad(true);
+    let mut b = b.set_requires_grad(true);
     for _ in 0..epochs {
         let out = (x.matmul(&w) + &b).sigmoid();
         let loss = out.binary_cross_entropy::<Tensor>(&y, None, tch::Reduction::Mean);
@@ -122,11 +137,12 @@ fn train_lr(s: &Split, epochs: usize, learning_rate: f64, seed: u64) -> (Vec<f64
     (wv, bv)
 }
 
-fn sigmoid(z: f64) -> f64 {
+pub(crate) fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-fn accuracy(logits: &[f64], y: &[f64]) -> f64 {
+/// Percentage of rows with |sigmoid(logit) - y| < 0.5 (the tutorial's test).
+pub(crate) fn accuracy(logits: &[f64], y: &[f64]) -> f64 {
     let correct = logits
         .iter()
         .zip(y)
@@ -135,7 +151,19 @@ fn accuracy(logits: &[f64], y: &[f64]) -> f64 {
     100.0 * correct as f64 / y.len() as f64
 }
 
-fn summary(rec: &mut super::Recorder, stage: &str, metric: &str, mut v: Vec<f64>, note: &str) {
+/// One value per seed as `<metric>_per_seed` rows (step = seed index, the
+/// distribution a quantile tolerance judges), then the median as `<metric>`
+/// with `<metric>_min` and `<metric>_max` beside it.
+pub(crate) fn summary(
+    rec: &mut super::Recorder,
+    stage: &str,
+    metric: &str,
+    mut v: Vec<f64>,
+    note: &str,
+) {
+    for (i, value) in v.iter().enumerate() {
+        rec.series(stage, &format!("{metric}_per_seed"), i as i64, *value, "%");
+    }
     v.sort_by(f64::total_cmp);
     let median = v[v.len() / 2];
     rec.measure(stage, metric, MetricKind::Quality, median, "%")
@@ -202,6 +230,7 @@ pub fn run(
     let (mut t_enc, mut t_eval, mut t_dec, mut rows_done) = (0.0, 0.0, 0.0, 0usize);
     let mut expected_all = Vec::new();
     let mut got_all = Vec::new();
+    let mut seed0 = None;
     for s in 0..seeds {
         let seed = spec.seed + s as u64;
         let sp = split(&table.features, &table.labels, table.n_features, seed)?;
@@ -240,7 +269,10 @@ pub fn run(
             .count();
         agree.push(100.0 * same as f64 / logits.len() as f64);
         expected_all.extend(plain_logits);
-        got_all.extend(logits);
+        got_all.extend(logits.iter().copied());
+        if s == 0 {
+            seed0 = Some((sp, w, b, logits));
+        }
         ctx.progress.println(format!(
             "  seed {seed}: plain {:.3} %, encrypted {:.3} %",
             plain_acc[s], enc_acc[s]
@@ -309,10 +341,148 @@ pub fn run(
         per(t_dec),
         "ms",
     );
+
+    // TenSEAL's evaluation of seed 0's model on its first test rows, at
+    // heml's parameters, when asked for and present.
+    let mut warnings = Vec::new();
+    let heml_ms = [per(t_enc), per(t_eval), per(t_dec)];
+    let why_not = match (settings.peer_samples, &ctx.peer, &seed0) {
+        (None, ..) => Some("not requested in this profile (no peer_samples)".to_string()),
+        (Some(_), None, _) => Some(
+            "no peer Python with TenSEAL (set HEML_PEER_PYTHON or run `just peers-venv`)".into(),
+        ),
+        (Some(rows), Some(peer), Some((sp, w, b, logits))) => {
+            let rows = rows.min(sp.x_test.len());
+            ctx.progress.println(format!(
+                "  TenSEAL: tutorial 1 evaluation of seed {}'s model on {rows} encrypted rows",
+                spec.seed
+            ));
+            let input = serde_json::json!({
+                "weight": w,
+                "bias": b,
+                "x_test": sp.x_test,
+                "y_test": sp.y_test,
+            });
+            let lit = params.literal();
+            let bits: Vec<String> = lit.coeff_mod_bit_sizes.iter().map(u32::to_string).collect();
+            let args = [
+                "--samples".to_string(),
+                rows.to_string(),
+                "--n".into(),
+                lit.poly_modulus_degree.to_string(),
+                "--bits".into(),
+                bits.join(","),
+                "--log2-scale".into(),
+                lit.log2_scale.to_string(),
+            ];
+            match peer.cs21("lr-eval", &input, &args) {
+                Ok(out) => {
+                    let heml_accuracy = accuracy(&logits[..rows], &sp.y_test[..rows]);
+                    let literal = serde_json::to_string(params.literal())?;
+                    let security = params.security().to_string();
+                    rec.set_scheme("tenseal", literal.clone(), security.clone());
+                    record_peer_eval(
+                        rec,
+                        &out,
+                        heml_ms,
+                        heml_accuracy,
+                        rows,
+                        (&literal, &security),
+                    )?;
+                    None
+                }
+                Err(e) => {
+                    warnings.push(format!("the TenSEAL peer failed: {e:#}"));
+                    Some(format!("it failed: {e:#}"))
+                }
+            }
+        }
+        (Some(_), Some(_), None) => Some("no seed ran".into()),
+    };
+    rec.set_scheme(
+        "tenseal",
+        serde_json::to_string(params.literal())?,
+        params.security().to_string(),
+    );
+    rec.measure(
+        "peer",
+        "tenseal_peer_ran",
+        MetricKind::Info,
+        f64::from(u8::from(why_not.is_none())),
+        "",
+    )
+    .note = match &why_not {
+        None => "TenSEAL's tutorial 1 evaluation ran in this run on seed 0's model and test rows, heml's parameters, one thread".into(),
+        Some(why) => format!("the TenSEAL peer did not run: {why}"),
+    };
     Ok(super::Outcome {
         security: params.security().to_string(),
-        warnings: Vec::new(),
+        warnings,
     })
+}
+
+/// TenSEAL's per-row times and accuracy (scheme `tenseal`), and the ratios
+/// TenSEAL / heml (scheme `ckks`).
+fn record_peer_eval(
+    rec: &mut super::Recorder,
+    out: &serde_json::Value,
+    heml_ms: [f64; 3],
+    heml_accuracy: f64,
+    rows: usize,
+    heml_scheme: (&str, &str),
+) -> Result<()> {
+    let stage = |name: &str| -> Result<f64> {
+        out["timings_s"][name]["median"]
+            .as_f64()
+            .map(|s| s * 1e3)
+            .ok_or_else(|| anyhow::anyhow!("the TenSEAL peer's JSON lacks timings_s.{name}.median"))
+    };
+    let version = out["tenseal_version"].as_str().unwrap_or("?");
+    let mut ratios = Vec::new();
+    for ((metric, peer_stage, what), heml) in [
+        ("encrypt_row_ms", "encrypt", "encrypting one test row"),
+        ("eval_row_ms", "eval", "enc_x.dot(enc_w) + enc_b on one row"),
+        ("decrypt_row_ms", "decrypt", "decrypting one output"),
+    ]
+    .into_iter()
+    .zip(heml_ms)
+    {
+        let peer = stage(peer_stage)?;
+        rec.measure("encrypted", metric, MetricKind::Time, peer, "ms")
+            .note = format!(
+            "TenSEAL {version}: {what}, median over {rows} rows of seed 0, one thread; heml here: {heml:.3} ms (TenSEAL / heml = {:.1}x)",
+            peer / heml
+        );
+        ratios.push((metric.trim_end_matches("_ms"), peer / heml, peer, heml));
+    }
+    if let Some(a) = out["accuracy"].as_f64() {
+        rec.measure(
+            "encrypted",
+            "lr_enceval_accuracy_seed0",
+            MetricKind::Quality,
+            100.0 * a,
+            "%",
+        )
+        .note = format!(
+            "TenSEAL on the first {rows} test rows of seed 0 (heml on the same rows: {heml_accuracy:.3} %)"
+        );
+    }
+    if let Some(d) = out["outputs_max_abs_diff"].as_f64() {
+        rec.measure("encrypted", "logit_max_abs_error", MetricKind::Error, d, "")
+            .note = "TenSEAL's decrypted w.x + b against float64".into();
+    }
+    rec.set_scheme("ckks", heml_scheme.0.to_string(), heml_scheme.1.to_string());
+    for (name, ratio, peer, heml) in ratios {
+        rec.measure(
+            "speedup",
+            &format!("speedup_{name}"),
+            MetricKind::Info,
+            ratio,
+            "x",
+        )
+        .note = format!("TenSEAL / heml: {peer:.3} ms / {heml:.3} ms per row");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod ckks_ops;
 pub mod cs21_lr;
+pub mod cs21_lr_train;
 pub mod cs21_mnist;
 pub mod he18_approx;
 pub mod he18_uci;
@@ -109,6 +110,7 @@ pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
         ExperimentKind::Mu18Paillier => mu18::run(spec, ctx, rec),
         ExperimentKind::CkksOps => ckks_ops::run(spec, ctx, rec),
         ExperimentKind::Cs21Lr => cs21_lr::run(spec, ctx, rec),
+        ExperimentKind::Cs21LrTrain => cs21_lr_train::run(spec, ctx, rec),
         ExperimentKind::He18Approx => he18_approx::run(spec, ctx, rec),
         ExperimentKind::He18Uci => he18_uci::run(spec, ctx, rec),
         ExperimentKind::SkImdb => sk_imdb::run(spec, ctx, rec),

@@ -194,7 +194,8 @@ fn judge(
     row.claim = Some(claim.id.clone());
     row.paper_value = claim.paper_value;
     row.tolerance = claim.tolerance.map(|t| t.to_string());
-    let mut notes = vec![claim.note.clone()];
+    // The claim's note first, then what the row said of its own measurement.
+    let mut notes = vec![claim.note.clone(), std::mem::take(&mut row.note)];
     notes.extend(extra);
     row.verdict = match (claim.paper_value, claim.tolerance) {
         (Some(paper), Some(tol @ Tolerance::Quantiles(..)))

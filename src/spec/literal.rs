@@ -27,6 +27,10 @@ pub struct SpecLiteral {
     pub profiles: ProfilesLiteral,
     #[serde(default)]
     pub claims: Vec<ClaimLiteral>,
+    /// Kind `cs21-lr-train` only: how the logistic regression is trained on
+    /// encrypted data (packing, regularisation, the polynomial sigmoid).
+    #[serde(default)]
+    pub encrypted_training: Option<EncryptedTrainingLiteral>,
     /// Free text shown in the report: protocol decisions, known deviations.
     #[serde(default)]
     pub notes: Option<String>,
@@ -109,6 +113,35 @@ pub struct SchemeLiteral {
     /// Moduli, decomposition and bounds; absent: the sentiment network's defaults.
     #[serde(default)]
     pub intvec: Option<IntVecParamsLiteral>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedTrainingLiteral {
+    /// `columns` (each feature column of all training rows in the slots of
+    /// one ciphertext) or `rows` (one ciphertext per training row, as
+    /// TenSEAL's tutorial 1).
+    pub packing: String,
+    /// lambda of the update w -= lr (mean((yhat - y) x) + lambda w).
+    pub regularisation: f64,
+    /// The polynomial the training runs in place of the sigmoid.
+    pub sigmoid: SigmoidLiteral,
+    /// Another polynomial to report against the sigmoid (e.g. as a paper
+    /// prints it), not used for training.
+    #[serde(default)]
+    pub printed_sigmoid: Option<SigmoidLiteral>,
+}
+
+/// A polynomial approximation of the sigmoid on [-interval, interval].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigmoidLiteral {
+    /// Coefficients in increasing powers: c_0, c_1, ...
+    pub coefficients: Vec<f64>,
+    /// Half-width of the interval the polynomial is meant for.
+    pub interval: f64,
+    /// Where the coefficients come from (a citation).
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ pub mod locate;
 pub mod validate;
 
 pub use validate::{
-    Baseline, BaselineModel, Claim, DatasetRef, ExperimentKind, Keep, Optimizer, Profile, Scheme,
-    Settings, Spec, SpecError, Tolerance, load_spec, parse_spec,
+    Baseline, BaselineModel, Claim, DatasetRef, EncryptedTraining, ExperimentKind, Keep, Optimizer,
+    Packing, Profile, Scheme, Settings, SigmoidPolynomial, Spec, SpecError, Tolerance, load_spec,
+    parse_spec,
 };

@@ -9,8 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::literal::{
-    BaselineLiteral, ClaimLiteral, DatasetLiteral, ProfileLiteral, SchemeLiteral, SpecLiteral,
-    ToleranceLiteral,
+    BaselineLiteral, ClaimLiteral, DatasetLiteral, EncryptedTrainingLiteral, ProfileLiteral,
+    SchemeLiteral, SigmoidLiteral, SpecLiteral, ToleranceLiteral,
 };
 use super::locate::locate;
 use crate::he::ckks::{CkksError, CkksParameters, CkksParametersLiteral, SecurityLevel};
@@ -66,6 +66,9 @@ pub enum ExperimentKind {
     /// Chen & Song: logistic regression on Pima, plaintext and evaluated on
     /// encrypted rows with encrypted weights (CKKS).
     Cs21Lr,
+    /// Chen & Song: logistic regression trained on encrypted Pima rows
+    /// (CKKS), beside TenSEAL's tutorial run in the same process tree.
+    Cs21LrTrain,
     /// CryptoDL Tables 8 and 9: polynomial approximations of the sigmoid
     /// (pure numerics, no data set, no encryption).
     He18Approx,
@@ -86,6 +89,7 @@ impl ExperimentKind {
         ("mu18-paillier", ExperimentKind::Mu18Paillier),
         ("ckks-ops", ExperimentKind::CkksOps),
         ("cs21-lr", ExperimentKind::Cs21Lr),
+        ("cs21-lr-train", ExperimentKind::Cs21LrTrain),
         ("he18-approx", ExperimentKind::He18Approx),
         ("he18-uci", ExperimentKind::He18Uci),
         ("sk-imdb", ExperimentKind::SkImdb),
@@ -195,6 +199,42 @@ impl Scheme {
             Scheme::IntVec { .. } => true,
         }
     }
+}
+
+/// How encrypted training lays the training rows out in slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    /// Each feature column of all rows in one ciphertext's slots.
+    Columns,
+    /// One ciphertext per row (TenSEAL's tutorial 1).
+    Rows,
+}
+
+impl Packing {
+    pub fn name(self) -> &'static str {
+        match self {
+            Packing::Columns => "columns",
+            Packing::Rows => "rows",
+        }
+    }
+}
+
+/// A polynomial stand-in for the sigmoid, with its source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigmoidPolynomial {
+    /// c_0, c_1, ... (increasing powers).
+    pub coefficients: Vec<f64>,
+    pub interval: f64,
+    pub source: String,
+}
+
+/// Kind `cs21-lr-train`: how the LR is trained on encrypted data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncryptedTraining {
+    pub packing: Packing,
+    pub regularisation: f64,
+    pub sigmoid: SigmoidPolynomial,
+    pub printed_sigmoid: Option<SigmoidPolynomial>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -351,6 +391,8 @@ pub struct Spec {
     pub quick: Settings,
     pub full: Settings,
     pub claims: Vec<Claim>,
+    /// Kind `cs21-lr-train` only (required there).
+    pub encrypted_training: Option<EncryptedTraining>,
     pub notes: Option<String>,
 }
 
@@ -508,6 +550,15 @@ impl Validator<'_> {
                     "`ckks`, a `dataset` and a `baseline` that is `tenseal-cnn` or an `mlp` with `square` activations (kind cs21-mnist evaluates the trained network on encrypted images)",
                 ));
             }
+            ExperimentKind::Cs21LrTrain
+                if !matches!(scheme, Scheme::Ckks { .. }) || baseline.is_none() =>
+            {
+                return Err(self.err(
+                    "scheme.engine",
+                    format!("{:?}", scheme.engine()),
+                    "`ckks` and a `baseline` section (kind cs21-lr-train trains the LR on encrypted rows; the baseline gives its learning rate and epochs)",
+                ));
+            }
             ExperimentKind::CkksOps if !matches!(scheme, Scheme::Ckks { .. }) => {
                 return Err(self.err(
                     "scheme.engine",
@@ -542,6 +593,27 @@ impl Validator<'_> {
             }
             _ => {}
         }
+        let encrypted_training = match (kind, &lit.encrypted_training) {
+            (ExperimentKind::Cs21LrTrain, Some(t)) => Some(self.encrypted_training(t)?),
+            (ExperimentKind::Cs21LrTrain, None) => {
+                return Err(self.err(
+                    "encrypted_training",
+                    "no `encrypted_training` section",
+                    "a section with packing (columns or rows), regularisation and sigmoid (kind cs21-lr-train)",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(self.err(
+                    "encrypted_training",
+                    "an `encrypted_training` section",
+                    format!(
+                        "none: kind {} does not train on encrypted data",
+                        kind.name()
+                    ),
+                ));
+            }
+            (_, None) => None,
+        };
         // Kinds that build their own networks take `epochs` without a baseline.
         let own_networks = kind == ExperimentKind::He18Uci;
         let quick = self.profile(
@@ -645,7 +717,74 @@ impl Validator<'_> {
             quick,
             full,
             claims,
+            encrypted_training,
             notes: lit.notes,
+        })
+    }
+
+    fn encrypted_training(
+        &self,
+        t: &EncryptedTrainingLiteral,
+    ) -> Result<EncryptedTraining, SpecError> {
+        let packing = match t.packing.as_str() {
+            "columns" => Packing::Columns,
+            "rows" => Packing::Rows,
+            other => {
+                return Err(self.err(
+                    "encrypted_training.packing",
+                    format!("{other:?}"),
+                    "`columns` (feature columns in slots) or `rows` (one ciphertext per row)",
+                ));
+            }
+        };
+        if !(t.regularisation >= 0.0 && t.regularisation.is_finite()) {
+            return Err(self.err(
+                "encrypted_training.regularisation",
+                t.regularisation,
+                "a non-negative number",
+            ));
+        }
+        let sigmoid = self.sigmoid("encrypted_training.sigmoid", &t.sigmoid)?;
+        let printed_sigmoid = t
+            .printed_sigmoid
+            .as_ref()
+            .map(|p| self.sigmoid("encrypted_training.printed_sigmoid", p))
+            .transpose()?;
+        Ok(EncryptedTraining {
+            packing,
+            regularisation: t.regularisation,
+            sigmoid,
+            printed_sigmoid,
+        })
+    }
+
+    fn sigmoid(&self, field: &str, s: &SigmoidLiteral) -> Result<SigmoidPolynomial, SpecError> {
+        let degree = s.coefficients.iter().rposition(|&c| c != 0.0).unwrap_or(0);
+        if degree == 0 || s.coefficients.iter().any(|c| !c.is_finite()) {
+            return Err(self.err(
+                &format!("{field}.coefficients"),
+                format!("{:?}", s.coefficients),
+                "finite coefficients in increasing powers, degree 1 or more",
+            ));
+        }
+        if !(s.interval > 0.0 && s.interval.is_finite()) {
+            return Err(self.err(
+                &format!("{field}.interval"),
+                s.interval,
+                "a positive half-width",
+            ));
+        }
+        if s.source.trim().is_empty() {
+            return Err(self.err(
+                &format!("{field}.source"),
+                "an empty source",
+                "where the coefficients come from (a citation)",
+            ));
+        }
+        Ok(SigmoidPolynomial {
+            coefficients: s.coefficients[..=degree].to_vec(),
+            interval: s.interval,
+            source: s.source.clone(),
         })
     }
 
@@ -1306,6 +1445,39 @@ mod tests {
         let e = parse(&text).unwrap_err();
         assert_eq!(e.field, "profiles.full.parameter_sets[0].log2_scale", "{e}");
         assert!(e.line.is_some(), "{e}");
+    }
+
+    const CS21_TRAIN: &str = include_str!("../../experiments/cs21-lr-enctrain.yaml");
+
+    #[test]
+    fn the_encrypted_training_spec_validates_and_its_section_is_checked() {
+        let spec = parse(CS21_TRAIN).unwrap();
+        assert_eq!(spec.kind, ExperimentKind::Cs21LrTrain);
+        let t = spec.encrypted_training.as_ref().unwrap();
+        assert_eq!(t.packing, Packing::Columns);
+        assert_eq!(t.sigmoid.coefficients.len(), 4);
+        assert!(t.printed_sigmoid.is_some());
+        assert_eq!(spec.settings(Profile::Full).peer_samples, Some(5));
+
+        let e = parse(&CS21_TRAIN.replace("packing: columns", "packing: diagonal")).unwrap_err();
+        assert_eq!(e.field, "encrypted_training.packing", "{e}");
+        assert!(e.line.is_some() && e.to_string().contains("`rows`"), "{e}");
+        let rows = parse(&CS21_TRAIN.replace("packing: columns", "packing: rows")).unwrap();
+        assert_eq!(rows.encrypted_training.unwrap().packing, Packing::Rows);
+
+        let e = parse(&CS21_TRAIN.replace("[0.5, 0.197, 0.0, -0.004]", "[0.5, 0.0]")).unwrap_err();
+        assert_eq!(e.field, "encrypted_training.sigmoid.coefficients", "{e}");
+        let e =
+            parse(&CS21_TRAIN.replace("regularisation: 0.05", "regularisation: -1")).unwrap_err();
+        assert_eq!(e.field, "encrypted_training.regularisation", "{e}");
+
+        let start = CS21_TRAIN.find("encrypted_training:").unwrap();
+        let end = CS21_TRAIN.find("scheme:").unwrap();
+        let without = format!("{}{}", &CS21_TRAIN[..start], &CS21_TRAIN[end..]);
+        let e = parse(&without).unwrap_err();
+        assert_eq!(e.field, "encrypted_training", "{e}");
+        let e = parse(&CS21_TRAIN.replace("kind: cs21-lr-train", "kind: cs21-lr")).unwrap_err();
+        assert_eq!(e.field, "encrypted_training", "{e}");
     }
 
     #[test]
