@@ -177,14 +177,19 @@ impl LatencyPipeline {
     ) -> Result<Self> {
         let slots = ev.params().slots();
         let count = transforms.len();
-        // Each layer and each square takes one level: the client encrypts at
-        // the level the network needs, not above (fewer primes to compute on).
+        // Each layer and each square takes one level. The client encrypts at
+        // the level the network needs plus one when the chain has it: the
+        // logits are then decrypted above the base prime alone, whose
+        // headroom over the scale (here 2^31 / 2^26) is too small for the
+        // logits of a square-activation network (measured: one FCNN image in
+        // 50 wrapped around when decrypted at level 0).
         let needed = 2 * count - 1;
         let top = ev.params().max_level();
         if needed > top {
             bail!("the network needs {needed} levels, the chain has {top}");
         }
-        let mut level = needed;
+        let input_level = (needed + 1).min(top);
+        let mut level = input_level;
         let mut steps = Vec::new();
         let mut first = None;
         let rows_out = match model {
@@ -213,7 +218,7 @@ impl LatencyPipeline {
         }
         Ok(LatencyPipeline {
             first: first.context("a network has at least one layer")?,
-            input_level: needed,
+            input_level,
             windows,
             steps,
             rows_out,
