@@ -23,7 +23,6 @@ use crate::data::tabular::load_tabular;
 use crate::he::ckks::circuits::inner_product;
 use crate::he::ckks::{Decryptor, Encryptor, Evaluator, KeySet, PrecisionStats, RotationSet};
 use crate::results::record::MetricKind;
-use crate::spec::Scheme;
 
 /// Slots the augmented rows [x, 1] take (a power of two).
 const ROW_SLOTS: usize = 16;
@@ -189,12 +188,7 @@ pub fn run(
     rec: &mut super::Recorder,
 ) -> Result<super::Outcome> {
     let settings = spec.settings(ctx.profile);
-    let Scheme::Ckks { params } = &settings.scheme else {
-        bail!(
-            "kind cs21-lr needs engine ckks, got {}",
-            settings.scheme.engine()
-        );
-    };
+    let params = super::ckks_params(spec, settings)?;
     let Some(baseline) = &spec.baseline else {
         bail!("kind cs21-lr needs a `baseline` (the logistic regression's training)");
     };

@@ -62,7 +62,7 @@ use crate::he::ckks::{
     RotationSet,
 };
 use crate::results::record::MetricKind;
-use crate::spec::{Packing, Scheme, SigmoidPolynomial};
+use crate::spec::{Packing, SigmoidPolynomial};
 
 /// Bits of headroom between the model's scale and q_0 when it is sent back
 /// at level 0: decrypted slots up to 2^10 in magnitude decode correctly.
@@ -1033,12 +1033,7 @@ pub fn run(
     rec: &mut super::Recorder,
 ) -> Result<super::Outcome> {
     let settings = spec.settings(ctx.profile);
-    let Scheme::Ckks { params } = &settings.scheme else {
-        bail!(
-            "kind cs21-lr-train needs engine ckks, got {}",
-            settings.scheme.engine()
-        );
-    };
+    let params = super::ckks_params(spec, settings)?;
     let Some(baseline) = &spec.baseline else {
         bail!("kind cs21-lr-train needs a `baseline` (learning rate and epochs)");
     };

@@ -31,7 +31,7 @@ use crate::plain::cnn::{Cnn, CnnShape, forward_f64};
 use crate::plain::{DenseLayer, Mlp, Net, TrainConfig, train_net};
 use crate::results::MetricKind;
 use crate::spec::validate::{TENSEAL_CNN_KERNEL, TENSEAL_CNN_STRIDE};
-use crate::spec::{BaselineModel, Scheme, Spec};
+use crate::spec::{BaselineModel, Spec};
 
 /// The trained network, as the encrypted side sees it.
 enum Model {
@@ -367,12 +367,7 @@ fn ckks_scheme(rec: &mut Recorder, params: &CkksParameters) -> Result<()> {
 
 pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
     let settings = spec.settings(ctx.profile).clone();
-    let Scheme::Ckks { params } = &settings.scheme else {
-        bail!(
-            "kind cs21-mnist needs engine ckks, got {}",
-            settings.scheme.engine()
-        );
-    };
+    let params = super::ckks_params(spec, &settings)?;
     let baseline = spec
         .baseline
         .clone()

@@ -103,6 +103,21 @@ fn mnist_rows(images: &[u8], labels: &[u8], n: usize, unit: bool) -> (tch::Tenso
     )
 }
 
+/// The CKKS parameters of a profile's scheme, or an error naming the kind.
+pub(crate) fn ckks_params<'a>(
+    spec: &Spec,
+    settings: &'a crate::spec::Settings,
+) -> Result<&'a std::sync::Arc<crate::he::ckks::CkksParameters>> {
+    match &settings.scheme {
+        crate::spec::Scheme::Ckks { params } => Ok(params),
+        other => anyhow::bail!(
+            "kind {} needs engine ckks, got {}",
+            spec.kind.name(),
+            other.engine()
+        ),
+    }
+}
+
 /// Runs `spec`, writing its measurements into `rec` as they are made, so that
 /// a failure keeps what was measured before it.
 pub fn run(spec: &Spec, ctx: &Context, rec: &mut Recorder) -> Result<Outcome> {
