@@ -145,6 +145,31 @@ pub(crate) enum Layout {
     },
 }
 
+/// The column layout's slot vectors: ciphertext c holds features
+/// c per_ct .. (c + 1) per_ct, feature j in block j mod per_ct (`block` slots);
+/// `fill(j, block)` writes feature j's block.
+fn column_blocks(
+    features: usize,
+    slots: usize,
+    block: usize,
+    per_ct: usize,
+    cts: usize,
+    fill: impl Fn(usize, &mut [f64]),
+) -> Vec<Vec<f64>> {
+    (0..cts)
+        .map(|c| {
+            let mut v = vec![0.0; slots];
+            for k in 0..per_ct {
+                let j = c * per_ct + k;
+                if j < features {
+                    fill(j, &mut v[k * block..(k + 1) * block]);
+                }
+            }
+            v
+        })
+        .collect()
+}
+
 impl Layout {
     pub fn new(packing: Packing, rows: usize, features: usize, slots: usize) -> Result<Layout> {
         if rows == 0 || features == 0 {
@@ -223,20 +248,11 @@ impl Layout {
                 per_ct,
                 cts,
                 ..
-            } => (0..cts)
-                .map(|c| {
-                    let mut v = vec![0.0; slots];
-                    for k in 0..per_ct {
-                        let j = c * per_ct + k;
-                        if j < features {
-                            for (i, xi) in x.iter().enumerate() {
-                                v[k * block + i] = xi[j];
-                            }
-                        }
-                    }
-                    v
-                })
-                .collect(),
+            } => column_blocks(features, slots, block, per_ct, cts, |j, dst| {
+                for (d, xi) in dst.iter_mut().zip(x) {
+                    *d = xi[j];
+                }
+            }),
             Layout::Rows { slots, period, .. } => x
                 .iter()
                 .map(|xi| {
@@ -277,18 +293,7 @@ impl Layout {
                 per_ct,
                 cts,
                 ..
-            } => (0..cts)
-                .map(|c| {
-                    let mut v = vec![0.0; slots];
-                    for k in 0..per_ct {
-                        let j = c * per_ct + k;
-                        if j < features {
-                            v[k * block..(k + 1) * block].fill(w[j]);
-                        }
-                    }
-                    v
-                })
-                .collect(),
+            } => column_blocks(features, slots, block, per_ct, cts, |j, dst| dst.fill(w[j])),
             Layout::Rows { slots, period, .. } => vec![
                 (0..slots)
                     .map(|s| w.get(s % period).copied().unwrap_or(0.0))
