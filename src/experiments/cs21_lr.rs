@@ -21,7 +21,7 @@ use tch::{Kind, Tensor};
 use crate::data::split::{rng_from_seed, shuffle};
 use crate::data::tabular::load_tabular;
 use crate::he::ckks::circuits::inner_product;
-use crate::he::ckks::{Decryptor, Encryptor, Evaluator, KeySet, PrecisionStats, RotationSet};
+use crate::he::ckks::{Decryptor, Encryptor, Evaluator, KeySet, RotationSet};
 use crate::results::record::MetricKind;
 
 /// Slots the augmented rows [x, 1] take (a power of two).
@@ -299,19 +299,13 @@ pub fn run(
         agree,
         "rows whose encrypted prediction equals the plaintext model's",
     );
-    if let Some(p) = PrecisionStats::compute(&expected_all, &got_all) {
-        rec.measure(
-            "encrypted",
-            "logit_max_log2_error",
-            MetricKind::Error,
-            p.max_log2_error,
-            "log2",
-        )
-        .note = format!(
-            "decrypted w.x + b against f64 over every row and seed (median log2 error {:.1})",
-            p.median_log2_error
-        );
-    }
+    rec.precision(
+        "encrypted",
+        "logit_max_log2_error",
+        &expected_all,
+        &got_all,
+        "decrypted w.x + b against f64 over every row and seed",
+    );
     let per = |t: f64| t / rows_done.max(1) as f64 * 1e3;
     rec.measure(
         "encrypted",
