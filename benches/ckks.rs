@@ -1,6 +1,7 @@
 //! Single-thread benchmarks of every CKKS operation at N = 2^12 .. 2^15; the
 //! parameters are in each benchmark ID. `HEML_BENCH_MAX_LOG_N` (default 15)
-//! caps the ring degree for quick runs.
+//! caps the ring degree for quick runs; `HEML_KERNEL` chooses the arithmetic kernel
+//! (scalar, avx2, avx512, avx512ifma), which each ID names.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use heml::he::ckks::circuits::{InputLayout, LinearTransform};
@@ -24,10 +25,15 @@ fn literal(log_n: u32) -> CkksParametersLiteral {
     }
 }
 
+/// The parameters and the arithmetic kernel (`HEML_KERNEL`, default the best this
+/// CPU has) in every benchmark ID.
 fn id(lit: &CkksParametersLiteral) -> String {
     format!(
-        "N={},Q={:?},scale=2^{}",
-        lit.poly_modulus_degree, lit.coeff_mod_bit_sizes, lit.log2_scale
+        "N={},Q={:?},scale=2^{},kernel={}",
+        lit.poly_modulus_degree,
+        lit.coeff_mod_bit_sizes,
+        lit.log2_scale,
+        heml::he::math::kernel::active()
     )
     .replace(' ', "")
 }

@@ -1,10 +1,11 @@
 //! Element-wise arithmetic modulo one word-size modulus over slices: the rows of
 //! [`super::poly::RnsPoly`] and the loops of RNS rescaling and key switching.
 //!
-//! On x86_64 CPUs with AVX-512F/DQ (detected once per process) every function runs
-//! the vector kernels of `eltwise_avx512` (with IFMA for moduli below 2^50), whose
-//! results are bit-identical to the [`scalar`] code's, which serves every other CPU
-//! and target, and moduli that are powers of two.
+//! Every function runs the process's kernel ([`super::kernel::active`]): the vector
+//! kernels of `eltwise_avx2` or `eltwise_avx512` (with IFMA for moduli below 2^50),
+//! whose results are bit-identical to the [`scalar`] code's, which serves every other
+//! CPU and target, the scalar kernel, and the moduli a vector kernel does not cover
+//! (powers of two; AVX2 also moduli of 2^61 and more).
 //!
 //! Inputs are residues in [0, q) unless a function says otherwise; all slices of one
 //! call have the same length (the functions panic otherwise). In-place forms are
@@ -13,7 +14,11 @@
 //! without zeroing its buffer first.
 
 #[cfg(target_arch = "x86_64")]
-use super::eltwise_avx512 as avx;
+use super::eltwise_avx2 as avx2;
+#[cfg(target_arch = "x86_64")]
+use super::eltwise_avx512 as avx512;
+#[cfg(target_arch = "x86_64")]
+use super::kernel::{self, Kernel};
 use super::zq::Modulus;
 use std::mem::MaybeUninit;
 
@@ -64,11 +69,58 @@ fn common_len(n: usize, others: &[usize]) -> usize {
     n
 }
 
-/// The vector kernel for q on this CPU, if any.
+/// A vector kernel for one modulus, with the proof that it runs on this CPU.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Vector {
+    Avx2(avx2::Avx2),
+    Avx512(avx512::Kernel),
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Vector {
+    /// The vector kernel `kernel` runs for q, if any: the process's kernel where it
+    /// covers q, the scalar code otherwise (powers of two, moduli above a kernel's
+    /// range, and the scalar kernel itself).
+    pub(super) fn for_kernel(kernel: Kernel, q: u64) -> Option<Vector> {
+        match kernel {
+            Kernel::Scalar => None,
+            Kernel::Avx2 => avx2::Avx2::for_modulus(q).map(Vector::Avx2),
+            Kernel::Avx512 => avx512::plain(q).map(Vector::Avx512),
+            Kernel::Avx512Ifma => avx512::detect(q).map(Vector::Avx512),
+        }
+    }
+
+    /// Every vector kernel this CPU has for q, for tests comparing each with the
+    /// scalar code.
+    #[cfg(test)]
+    pub(super) fn supported(q: u64) -> Vec<Vector> {
+        let mut v: Vec<Vector> = avx2::Avx2::for_modulus(q)
+            .map(Vector::Avx2)
+            .into_iter()
+            .collect();
+        v.extend(avx512::supported(q).into_iter().map(Vector::Avx512));
+        v
+    }
+}
+
+/// The vector kernel for q in this process, if any.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn kernel(q: &Modulus) -> Option<avx::Kernel> {
-    avx::detect(q.value())
+fn kernel(q: &Modulus) -> Option<Vector> {
+    Vector::for_kernel(kernel::active(), q.value())
+}
+
+/// Calls the kernel function `$f` of the vector kernel `$v` (AVX2 or AVX-512), which
+/// take the kernel's token first and otherwise the same arguments.
+#[cfg(target_arch = "x86_64")]
+macro_rules! on_vector {
+    ($v:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        match $v {
+            Vector::Avx2(t) => avx2::$f(t, $($arg),*),
+            Vector::Avx512(k) => avx512::$f(k, $($arg),*),
+        }
+    };
 }
 
 // Every call below: SAFETY: `detect` chose the kernel for q on this CPU, `common_len`
@@ -83,7 +135,7 @@ pub fn add<O: Output + ?Sized>(q: &Modulus, a: &[u64], b: &[u64], out: &mut O) {
     if let Some(k) = kernel(q) {
         let n = common_len(a.len(), &[b.len(), out.slots()]);
         // SAFETY: see above.
-        unsafe { avx::add(k, *q, a.as_ptr(), b.as_ptr(), out.out_ptr(), n) };
+        unsafe { on_vector!(k, add(*q, a.as_ptr(), b.as_ptr(), out.out_ptr(), n)) };
         return;
     }
     scalar::add(q, a, b, out);
@@ -96,7 +148,7 @@ pub fn add_assign(q: &Modulus, a: &mut [u64], b: &[u64]) {
         let n = common_len(a.len(), &[b.len()]);
         let p = a.as_mut_ptr();
         // SAFETY: see above.
-        unsafe { avx::add(k, *q, p, b.as_ptr(), p, n) };
+        unsafe { on_vector!(k, add(*q, p, b.as_ptr(), p, n)) };
         return;
     }
     scalar::add_assign(q, a, b);
@@ -108,7 +160,7 @@ pub fn sub<O: Output + ?Sized>(q: &Modulus, a: &[u64], b: &[u64], out: &mut O) {
     if let Some(k) = kernel(q) {
         let n = common_len(a.len(), &[b.len(), out.slots()]);
         // SAFETY: see above.
-        unsafe { avx::sub(k, *q, a.as_ptr(), b.as_ptr(), out.out_ptr(), n) };
+        unsafe { on_vector!(k, sub(*q, a.as_ptr(), b.as_ptr(), out.out_ptr(), n)) };
         return;
     }
     scalar::sub(q, a, b, out);
@@ -121,7 +173,7 @@ pub fn sub_assign(q: &Modulus, a: &mut [u64], b: &[u64]) {
         let n = common_len(a.len(), &[b.len()]);
         let p = a.as_mut_ptr();
         // SAFETY: see above.
-        unsafe { avx::sub(k, *q, p, b.as_ptr(), p, n) };
+        unsafe { on_vector!(k, sub(*q, p, b.as_ptr(), p, n)) };
         return;
     }
     scalar::sub_assign(q, a, b);
@@ -133,7 +185,7 @@ pub fn neg<O: Output + ?Sized>(q: &Modulus, a: &[u64], out: &mut O) {
     if let Some(k) = kernel(q) {
         let n = common_len(a.len(), &[out.slots()]);
         // SAFETY: see above.
-        unsafe { avx::neg(k, *q, a.as_ptr(), out.out_ptr(), n) };
+        unsafe { on_vector!(k, neg(*q, a.as_ptr(), out.out_ptr(), n)) };
         return;
     }
     scalar::neg(q, a, out);
@@ -146,7 +198,7 @@ pub fn neg_assign(q: &Modulus, a: &mut [u64]) {
         let n = a.len();
         let p = a.as_mut_ptr();
         // SAFETY: see above.
-        unsafe { avx::neg(k, *q, p, p, n) };
+        unsafe { on_vector!(k, neg(*q, p, p, n)) };
         return;
     }
     scalar::neg_assign(q, a);
@@ -159,7 +211,7 @@ pub fn add_scalar_assign(q: &Modulus, a: &mut [u64], c: u64) {
         let n = a.len();
         let p = a.as_mut_ptr();
         // SAFETY: see above.
-        unsafe { avx::add_scalar(k, *q, p, c, p, n) };
+        unsafe { on_vector!(k, add_scalar(*q, p, c, p, n)) };
         return;
     }
     scalar::add_scalar_assign(q, a, c);
@@ -171,7 +223,7 @@ pub fn mul<O: Output + ?Sized>(q: &Modulus, a: &[u64], b: &[u64], out: &mut O) {
     if let Some(k) = kernel(q) {
         let n = common_len(a.len(), &[b.len(), out.slots()]);
         // SAFETY: see above.
-        unsafe { avx::mul(k, *q, a.as_ptr(), b.as_ptr(), out.out_ptr(), n) };
+        unsafe { on_vector!(k, mul(*q, a.as_ptr(), b.as_ptr(), out.out_ptr(), n)) };
         return;
     }
     scalar::mul(q, a, b, out);
@@ -184,7 +236,7 @@ pub fn mul_assign(q: &Modulus, a: &mut [u64], b: &[u64]) {
         let n = common_len(a.len(), &[b.len()]);
         let p = a.as_mut_ptr();
         // SAFETY: see above.
-        unsafe { avx::mul(k, *q, p, b.as_ptr(), p, n) };
+        unsafe { on_vector!(k, mul(*q, p, b.as_ptr(), p, n)) };
         return;
     }
     scalar::mul_assign(q, a, b);
@@ -197,7 +249,7 @@ pub fn add_mul_assign(q: &Modulus, acc: &mut [u64], a: &[u64], b: &[u64]) {
         let n = common_len(acc.len(), &[a.len(), b.len()]);
         let p = acc.as_mut_ptr();
         // SAFETY: see above (the output is the accumulator, read as the third input).
-        unsafe { avx::mul_add(k, *q, a.as_ptr(), b.as_ptr(), p, p, n) };
+        unsafe { on_vector!(k, mul_add(*q, a.as_ptr(), b.as_ptr(), p, p, n)) };
         return;
     }
     scalar::add_mul_assign(q, acc, a, b);
@@ -210,7 +262,7 @@ pub fn mul_scalar<O: Output + ?Sized>(q: &Modulus, a: &[u64], w: u64, out: &mut 
         let n = common_len(a.len(), &[out.slots()]);
         let w = (w, q.shoup(w));
         // SAFETY: see above.
-        unsafe { avx::mul_shoup(k, *q, a.as_ptr(), w, out.out_ptr(), n) };
+        unsafe { on_vector!(k, mul_shoup(*q, a.as_ptr(), w, out.out_ptr(), n)) };
         return;
     }
     scalar::mul_scalar(q, a, w, out);
@@ -224,7 +276,7 @@ pub fn mul_scalar_assign(q: &Modulus, a: &mut [u64], w: u64) {
         let p = a.as_mut_ptr();
         let w = (w, q.shoup(w));
         // SAFETY: see above.
-        unsafe { avx::mul_shoup(k, *q, p, w, p, n) };
+        unsafe { on_vector!(k, mul_shoup(*q, p, w, p, n)) };
         return;
     }
     scalar::mul_scalar_assign(q, a, w);
@@ -244,7 +296,12 @@ pub fn sub_lazy_mul_scalar<O: Output + ?Sized>(
         let n = common_len(a.len(), &[b.len(), out.slots()]);
         let w = (w, q.shoup(w));
         // SAFETY: see above.
-        unsafe { avx::sub_lazy_mul_shoup(k, *q, a.as_ptr(), b.as_ptr(), w, out.out_ptr(), n) };
+        unsafe {
+            on_vector!(
+                k,
+                sub_lazy_mul_shoup(*q, a.as_ptr(), b.as_ptr(), w, out.out_ptr(), n)
+            )
+        };
         return;
     }
     scalar::sub_lazy_mul_scalar(q, a, b, w, out);
@@ -259,7 +316,7 @@ pub fn sub_lazy_mul_scalar_assign(q: &Modulus, a: &mut [u64], b: &[u64], w: u64)
         let p = a.as_mut_ptr();
         let w = (w, q.shoup(w));
         // SAFETY: see above.
-        unsafe { avx::sub_lazy_mul_shoup(k, *q, p, b.as_ptr(), w, p, n) };
+        unsafe { on_vector!(k, sub_lazy_mul_shoup(*q, p, b.as_ptr(), w, p, n)) };
         return;
     }
     scalar::sub_lazy_mul_scalar_assign(q, a, b, w);
@@ -276,7 +333,7 @@ pub fn reduce_add_scalar<O: Output + ?Sized>(q: &Modulus, x: &[u64], c: u64, out
     if let Some(k) = kernel(q) {
         let n = common_len(x.len(), &[out.slots()]);
         // SAFETY: see above.
-        unsafe { avx::reduce_add_scalar(k, *q, x.as_ptr(), c, out.out_ptr(), n) };
+        unsafe { on_vector!(k, reduce_add_scalar(*q, x.as_ptr(), c, out.out_ptr(), n)) };
         return;
     }
     scalar::reduce_add_scalar(q, x, c, out);
@@ -288,7 +345,7 @@ pub fn reduce_i64<O: Output + ?Sized>(q: &Modulus, x: &[i64], out: &mut O) {
     if let Some(k) = kernel(q) {
         let n = common_len(x.len(), &[out.slots()]);
         // SAFETY: see above; i64 and u64 share size and alignment.
-        unsafe { avx::reduce_i64(k, *q, x.as_ptr().cast(), out.out_ptr(), n) };
+        unsafe { on_vector!(k, reduce_i64(*q, x.as_ptr().cast(), out.out_ptr(), n)) };
         return;
     }
     scalar::reduce_i64(q, x, out);
@@ -318,7 +375,7 @@ pub fn tensor<O: Output + ?Sized>(
         let (x, y) = ([x0.as_ptr(), x1.as_ptr()], [y0.as_ptr(), y1.as_ptr()]);
         let out = [o0.out_ptr(), o1.out_ptr(), o2.out_ptr()];
         // SAFETY: see above; the three outputs are distinct `&mut` slices.
-        unsafe { avx::tensor(k, *q, x, y, out, n) };
+        unsafe { on_vector!(k, tensor(*q, x, y, out, n)) };
         return;
     }
     scalar::tensor(q, [x0, x1], [y0, y1], [o0, o1, o2]);
@@ -804,5 +861,211 @@ pub(super) mod tests {
     fn outputs_of_different_lengths_panic() {
         let m = Modulus::new(65537);
         mul(&m, &[1, 2, 3], &[1, 2, 3], &mut [0u64; 4][..]);
+    }
+}
+
+/// Every vector kernel this CPU has (AVX2, AVX-512, IFMA), called directly, against
+/// the scalar code.
+#[cfg(all(test, target_arch = "x86_64"))]
+mod vector_tests {
+    use super::tests::{Values, boundary_primes, modulus, prime_below};
+    use super::*;
+    use super::{avx2, avx512};
+    use proptest::prelude::*;
+
+    /// Runs a kernel into a fresh output.
+    fn out_of(n: usize, f: impl FnOnce(*mut u64)) -> Vec<u64> {
+        let mut out = vec![0xdead_beef; n];
+        f(out.as_mut_ptr());
+        out
+    }
+
+    /// Every kernel this CPU has for q against the scalar code, out of place and in
+    /// place, on n values of each operand.
+    fn check_kernels(q: u64, n: usize, seed: u64) {
+        let m = Modulus::new(q);
+        let mut g = Values(seed);
+        let a = g.vec_below(n, q);
+        let b = g.vec_below(n, q);
+        let c = g.vec_below(n, q);
+        let lazy = g.vec_below(n, 4 * q);
+        let words = g.words(n, q);
+        let (w, k) = (g.below(q), g.below(q));
+        let expect = |f: &dyn Fn(&mut [u64])| {
+            let mut out = vec![0; n];
+            f(&mut out);
+            out
+        };
+        let sum = expect(&|o| scalar::add(&m, &a, &b, o));
+        let diff = expect(&|o| scalar::sub(&m, &a, &b, o));
+        let negated = expect(&|o| scalar::neg(&m, &a, o));
+        let prod = expect(&|o| scalar::mul(&m, &a, &b, o));
+        let scaled = expect(&|o| scalar::mul_scalar(&m, &a, w, o));
+        let reduced = expect(&|o| scalar::reduce_add_scalar(&m, &words, k, o));
+        let ints: Vec<i64> = words.iter().map(|&x| x as i64).collect();
+        let reduced_i64 = expect(&|o| scalar::reduce_i64(&m, &ints, o));
+        let mut fma = c.clone();
+        scalar::add_mul_assign(&m, &mut fma, &a, &b);
+        let mut plus_k = a.clone();
+        scalar::add_scalar_assign(&m, &mut plus_k, k);
+        let mut divided = a.clone();
+        scalar::sub_lazy_mul_scalar_assign(&m, &mut divided, &lazy, w);
+        let (mut t0, mut t1, mut t2) = (vec![0; n], vec![0; n], vec![0; n]);
+        scalar::tensor(
+            &m,
+            [&a, &b],
+            [&c, &lazy.iter().map(|&x| x % q).collect::<Vec<_>>()],
+            [&mut t0[..], &mut t1[..], &mut t2[..]],
+        );
+        let y1: Vec<u64> = lazy.iter().map(|&x| x % q).collect();
+        let shoup = (w, m.shoup(w));
+        for kernel in Vector::supported(q) {
+            let ctx = format!("q = {q}, n = {n}, {kernel:?}");
+            let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), c.as_ptr());
+            // SAFETY (every call below): `supported` lists kernels this CPU runs for
+            // q; every operand holds n values in its documented range; outputs are
+            // fresh vectors of n values or, in place, the first operand.
+            unsafe {
+                assert_eq!(
+                    out_of(n, |o| on_vector!(kernel, add(m, pa, pb, o, n))),
+                    sum,
+                    "add, {ctx}"
+                );
+                assert_eq!(
+                    out_of(n, |o| on_vector!(kernel, sub(m, pa, pb, o, n))),
+                    diff,
+                    "sub, {ctx}"
+                );
+                assert_eq!(
+                    out_of(n, |o| on_vector!(kernel, neg(m, pa, o, n))),
+                    negated,
+                    "neg, {ctx}"
+                );
+                assert_eq!(
+                    out_of(n, |o| on_vector!(kernel, mul(m, pa, pb, o, n))),
+                    prod,
+                    "mul, {ctx}"
+                );
+                let out = out_of(n, |o| on_vector!(kernel, mul_add(m, pa, pb, pc, o, n)));
+                assert_eq!(out, fma, "mul_add, {ctx}");
+                let out = out_of(n, |o| on_vector!(kernel, mul_shoup(m, pa, shoup, o, n)));
+                assert_eq!(out, scaled, "mul_shoup, {ctx}");
+                let out = out_of(n, |o| on_vector!(kernel, add_scalar(m, pa, k, o, n)));
+                assert_eq!(out, plus_k, "add_scalar, {ctx}");
+                let out = out_of(n, |o| {
+                    on_vector!(kernel, reduce_add_scalar(m, words.as_ptr(), k, o, n))
+                });
+                assert_eq!(out, reduced, "reduce_add_scalar, {ctx}");
+                let out = out_of(n, |o| {
+                    on_vector!(kernel, reduce_i64(m, words.as_ptr(), o, n))
+                });
+                assert_eq!(out, reduced_i64, "reduce_i64, {ctx}");
+                let lz = lazy.as_ptr();
+                let out = out_of(n, |o| {
+                    on_vector!(kernel, sub_lazy_mul_shoup(m, pa, lz, shoup, o, n))
+                });
+                assert_eq!(out, divided, "sub_lazy_mul_shoup, {ctx}");
+                let (mut u0, mut u1, mut u2) = (vec![0; n], vec![0; n], vec![0; n]);
+                let outs = [u0.as_mut_ptr(), u1.as_mut_ptr(), u2.as_mut_ptr()];
+                on_vector!(kernel, tensor(m, [pa, pb], [pc, y1.as_ptr()], outs, n));
+                assert_eq!((&u0, &u1, &u2), (&t0, &t1, &t2), "tensor, {ctx}");
+
+                // In place: the output is the first operand.
+                let in_place = |f: &dyn Fn(*mut u64)| {
+                    let mut x = a.clone();
+                    f(x.as_mut_ptr());
+                    x
+                };
+                assert_eq!(
+                    in_place(&|p| on_vector!(kernel, add(m, p, pb, p, n))),
+                    sum,
+                    "add=, {ctx}"
+                );
+                assert_eq!(
+                    in_place(&|p| on_vector!(kernel, sub(m, p, pb, p, n))),
+                    diff,
+                    "sub=, {ctx}"
+                );
+                assert_eq!(
+                    in_place(&|p| on_vector!(kernel, neg(m, p, p, n))),
+                    negated,
+                    "neg=, {ctx}"
+                );
+                assert_eq!(
+                    in_place(&|p| on_vector!(kernel, mul(m, p, pb, p, n))),
+                    prod,
+                    "mul=, {ctx}"
+                );
+                let out = in_place(&|p| on_vector!(kernel, mul_shoup(m, p, shoup, p, n)));
+                assert_eq!(out, scaled, "mul_shoup=, {ctx}");
+                let out =
+                    in_place(&|p| on_vector!(kernel, sub_lazy_mul_shoup(m, p, lz, shoup, p, n)));
+                assert_eq!(out, divided, "sub_lazy_mul_shoup=, {ctx}");
+                let mut acc = c.clone();
+                let p = acc.as_mut_ptr();
+                on_vector!(kernel, mul_add(m, pa, pb, p, p, n));
+                assert_eq!(acc, fma, "mul_add=, {ctx}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// Every kernel matches the scalar code, on lengths around multiples of 4 and 8.
+        #[test]
+        fn kernels_match_scalar(q in modulus(), n in 0usize..70, seed in any::<u64>()) {
+            check_kernels(q, n, seed);
+        }
+    }
+
+    #[test]
+    fn coverage() {
+        let cpu = crate::he::math::kernel::CpuFeatures::detect();
+        let names: Vec<&str> = cpu.kernels().iter().map(|k| k.name()).collect();
+        eprintln!(
+            "element-wise kernels compared with scalar: {} (this CPU: {})",
+            names.join(", "),
+            cpu.describe()
+        );
+        assert!(
+            !Vector::supported(3).is_empty() || !cpu.avx2,
+            "AVX2 serves q = 3"
+        );
+    }
+
+    /// Long inputs of the extreme moduli: more chances of every extreme pairing.
+    #[test]
+    fn kernels_match_scalar_on_extreme_moduli() {
+        let moduli = [3, 5, 7, (1 << 32) - 1, (1 << 32) + 1, (1 << 62) - 1];
+        for (i, q) in moduli.into_iter().chain(boundary_primes()).enumerate() {
+            check_kernels(q, 4096 + 3, i as u64);
+        }
+    }
+
+    #[test]
+    fn avx512_detection() {
+        for q in [1u64 << 20, 1 << 40, 1 << 61, 1 << 62, (1 << 62) + 1, 2] {
+            assert_eq!(avx512::detect(q), None, "{q}");
+        }
+        if let Some(kernel) = avx512::detect(3) {
+            assert_eq!(avx512::detect((1 << 50) + 1), Some(avx512::Kernel::Avx512));
+            assert_eq!(
+                avx512::detect(prime_below(1 << 62)),
+                Some(avx512::Kernel::Avx512)
+            );
+            let small = avx512::detect(prime_below(1 << 50)).unwrap();
+            assert_eq!(small, kernel);
+            assert!(avx512::supported(3).contains(&avx512::Kernel::Avx512));
+        }
+        for q in [3, 5, prime_below(1 << 50), prime_below(1 << 61)] {
+            assert_eq!(
+                avx2::Avx2::for_modulus(q).is_some(),
+                is_x86_feature_detected!("avx2"),
+                "{q}"
+            );
+        }
+        for q in [1u64 << 20, 2, 1 << 61, prime_below(1 << 62)] {
+            assert_eq!(avx2::Avx2::for_modulus(q), None, "{q}");
+        }
     }
 }

@@ -75,15 +75,18 @@ fn cpu() -> Cpu {
 /// the moduli the kernels do not cover (powers of two, which have no Barrett constant
 /// below 2^64, and q >= 2^62, which `Modulus` rejects anyway).
 pub(super) fn detect(q: u64) -> Option<Kernel> {
-    let cpu = cpu();
-    if !cpu.avx512 || q < 3 || q.is_power_of_two() || q >= 1 << 62 {
-        return None;
-    }
-    if q < IFMA_BOUND && cpu.ifma {
+    let plain = plain(q)?;
+    if q < IFMA_BOUND && cpu().ifma {
         Some(Kernel::Avx512Ifma)
     } else {
-        Some(Kernel::Avx512)
+        Some(plain)
     }
+}
+
+/// The kernel without IFMA for modulus q (what `HEML_KERNEL=avx512` runs), None
+/// where `detect` gives None.
+pub(super) fn plain(q: u64) -> Option<Kernel> {
+    (cpu().avx512 && q >= 3 && !q.is_power_of_two() && q < 1 << 62).then_some(Kernel::Avx512)
 }
 
 /// Every kernel this CPU runs for modulus q, for tests comparing each with the scalar
@@ -934,174 +937,5 @@ impl<E: Engine> Lanes<4, 3> for Tensor<E> {
             q.reduce_u128(x0 * y1 + x1 * y0),
             q.reduce_u128(x1 * y1),
         ]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::eltwise::scalar;
-    use super::super::eltwise::tests::{Values, boundary_primes, modulus, prime_below};
-    use super::*;
-    use proptest::prelude::*;
-
-    /// Runs a kernel into a fresh output.
-    fn out_of(n: usize, f: impl FnOnce(*mut u64)) -> Vec<u64> {
-        let mut out = vec![0xdead_beef; n];
-        f(out.as_mut_ptr());
-        out
-    }
-
-    /// Every kernel this CPU has for q against the scalar code, out of place and in
-    /// place, on n values of each operand.
-    fn check_kernels(q: u64, n: usize, seed: u64) {
-        let m = Modulus::new(q);
-        let mut g = Values(seed);
-        let a = g.vec_below(n, q);
-        let b = g.vec_below(n, q);
-        let c = g.vec_below(n, q);
-        let lazy = g.vec_below(n, 4 * q);
-        let words = g.words(n, q);
-        let (w, k) = (g.below(q), g.below(q));
-        let expect = |f: &dyn Fn(&mut [u64])| {
-            let mut out = vec![0; n];
-            f(&mut out);
-            out
-        };
-        let sum = expect(&|o| scalar::add(&m, &a, &b, o));
-        let diff = expect(&|o| scalar::sub(&m, &a, &b, o));
-        let negated = expect(&|o| scalar::neg(&m, &a, o));
-        let prod = expect(&|o| scalar::mul(&m, &a, &b, o));
-        let scaled = expect(&|o| scalar::mul_scalar(&m, &a, w, o));
-        let reduced = expect(&|o| scalar::reduce_add_scalar(&m, &words, k, o));
-        let ints: Vec<i64> = words.iter().map(|&x| x as i64).collect();
-        let reduced_i64 = expect(&|o| scalar::reduce_i64(&m, &ints, o));
-        let mut fma = c.clone();
-        scalar::add_mul_assign(&m, &mut fma, &a, &b);
-        let mut plus_k = a.clone();
-        scalar::add_scalar_assign(&m, &mut plus_k, k);
-        let mut divided = a.clone();
-        scalar::sub_lazy_mul_scalar_assign(&m, &mut divided, &lazy, w);
-        let (mut t0, mut t1, mut t2) = (vec![0; n], vec![0; n], vec![0; n]);
-        scalar::tensor(
-            &m,
-            [&a, &b],
-            [&c, &lazy.iter().map(|&x| x % q).collect::<Vec<_>>()],
-            [&mut t0[..], &mut t1[..], &mut t2[..]],
-        );
-        let y1: Vec<u64> = lazy.iter().map(|&x| x % q).collect();
-        let shoup = (w, m.shoup(w));
-        for kernel in supported(q) {
-            let ctx = format!("q = {q}, n = {n}, {kernel:?}");
-            let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), c.as_ptr());
-            // SAFETY (every call below): `supported` lists kernels this CPU runs for
-            // q; every operand holds n values in its documented range; outputs are
-            // fresh vectors of n values or, in place, the first operand.
-            unsafe {
-                assert_eq!(
-                    out_of(n, |o| add(kernel, m, pa, pb, o, n)),
-                    sum,
-                    "add, {ctx}"
-                );
-                assert_eq!(
-                    out_of(n, |o| sub(kernel, m, pa, pb, o, n)),
-                    diff,
-                    "sub, {ctx}"
-                );
-                assert_eq!(
-                    out_of(n, |o| neg(kernel, m, pa, o, n)),
-                    negated,
-                    "neg, {ctx}"
-                );
-                assert_eq!(
-                    out_of(n, |o| mul(kernel, m, pa, pb, o, n)),
-                    prod,
-                    "mul, {ctx}"
-                );
-                let out = out_of(n, |o| mul_add(kernel, m, pa, pb, pc, o, n));
-                assert_eq!(out, fma, "mul_add, {ctx}");
-                let out = out_of(n, |o| mul_shoup(kernel, m, pa, shoup, o, n));
-                assert_eq!(out, scaled, "mul_shoup, {ctx}");
-                let out = out_of(n, |o| add_scalar(kernel, m, pa, k, o, n));
-                assert_eq!(out, plus_k, "add_scalar, {ctx}");
-                let out = out_of(n, |o| reduce_add_scalar(kernel, m, words.as_ptr(), k, o, n));
-                assert_eq!(out, reduced, "reduce_add_scalar, {ctx}");
-                let out = out_of(n, |o| reduce_i64(kernel, m, words.as_ptr(), o, n));
-                assert_eq!(out, reduced_i64, "reduce_i64, {ctx}");
-                let lz = lazy.as_ptr();
-                let out = out_of(n, |o| sub_lazy_mul_shoup(kernel, m, pa, lz, shoup, o, n));
-                assert_eq!(out, divided, "sub_lazy_mul_shoup, {ctx}");
-                let (mut u0, mut u1, mut u2) = (vec![0; n], vec![0; n], vec![0; n]);
-                let outs = [u0.as_mut_ptr(), u1.as_mut_ptr(), u2.as_mut_ptr()];
-                tensor(kernel, m, [pa, pb], [pc, y1.as_ptr()], outs, n);
-                assert_eq!((&u0, &u1, &u2), (&t0, &t1, &t2), "tensor, {ctx}");
-
-                // In place: the output is the first operand.
-                let in_place = |f: &dyn Fn(*mut u64)| {
-                    let mut x = a.clone();
-                    f(x.as_mut_ptr());
-                    x
-                };
-                assert_eq!(
-                    in_place(&|p| add(kernel, m, p, pb, p, n)),
-                    sum,
-                    "add=, {ctx}"
-                );
-                assert_eq!(
-                    in_place(&|p| sub(kernel, m, p, pb, p, n)),
-                    diff,
-                    "sub=, {ctx}"
-                );
-                assert_eq!(
-                    in_place(&|p| neg(kernel, m, p, p, n)),
-                    negated,
-                    "neg=, {ctx}"
-                );
-                assert_eq!(
-                    in_place(&|p| mul(kernel, m, p, pb, p, n)),
-                    prod,
-                    "mul=, {ctx}"
-                );
-                let out = in_place(&|p| mul_shoup(kernel, m, p, shoup, p, n));
-                assert_eq!(out, scaled, "mul_shoup=, {ctx}");
-                let out = in_place(&|p| sub_lazy_mul_shoup(kernel, m, p, lz, shoup, p, n));
-                assert_eq!(out, divided, "sub_lazy_mul_shoup=, {ctx}");
-                let mut acc = c.clone();
-                let p = acc.as_mut_ptr();
-                mul_add(kernel, m, pa, pb, p, p, n);
-                assert_eq!(acc, fma, "mul_add=, {ctx}");
-            }
-        }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(1000))]
-        /// Every kernel matches the scalar code, on lengths around multiples of 8.
-        #[test]
-        fn kernels_match_scalar(q in modulus(), n in 0usize..70, seed in any::<u64>()) {
-            check_kernels(q, n, seed);
-        }
-    }
-
-    /// Long inputs of the extreme moduli: more chances of every extreme pairing.
-    #[test]
-    fn kernels_match_scalar_on_extreme_moduli() {
-        let moduli = [3, 5, 7, (1 << 32) - 1, (1 << 32) + 1, (1 << 62) - 1];
-        for (i, q) in moduli.into_iter().chain(boundary_primes()).enumerate() {
-            check_kernels(q, 4096 + 3, i as u64);
-        }
-    }
-
-    #[test]
-    fn detection() {
-        for q in [1u64 << 20, 1 << 40, 1 << 61, 1 << 62, (1 << 62) + 1, 2] {
-            assert_eq!(detect(q), None, "{q}");
-        }
-        if let Some(kernel) = detect(3) {
-            assert_eq!(detect((1 << 50) + 1), Some(Kernel::Avx512));
-            assert_eq!(detect(prime_below(1 << 62)), Some(Kernel::Avx512));
-            let small = detect(prime_below(1 << 50)).unwrap();
-            assert_eq!(small, kernel);
-            assert!(supported(3).contains(&Kernel::Avx512));
-        }
     }
 }

@@ -8,10 +8,14 @@
 //!
 //! The forward output at index j is the evaluation a(psi^(2 brev(j) + 1)).
 //!
-//! On x86_64 CPUs with AVX-512F/DQ (checked once per table) the transforms of length
-//! N >= 16 run the vector kernels of `ntt_avx512`, whose results are bit-identical to
-//! the scalar code's (`*_scalar`), which serves every other CPU and target.
+//! A table runs the process's kernel ([`super::kernel::active`], chosen once): the
+//! vector kernels of `ntt_avx2` (N >= 8, q < 2^61) or `ntt_avx512` (N >= 16, IFMA for
+//! q < 2^50), whose results are bit-identical to the scalar code's (`*_scalar`), which
+//! serves every other CPU, target and size.
 
+use super::kernel::Kernel as ProcessKernel;
+#[cfg(target_arch = "x86_64")]
+use super::ntt_avx2;
 #[cfg(target_arch = "x86_64")]
 use super::ntt_avx512::{self, InverseScale, Kernel};
 use super::primes::minimal_primitive_root;
@@ -25,6 +29,14 @@ pub fn bit_reverse(x: usize, bits: u32) -> usize {
     } else {
         x.reverse_bits() >> (usize::BITS - bits)
     }
+}
+
+/// x - m if x >= m, else x, without a branch: when x < m the difference wraps above
+/// x, so the minimum keeps x (a data-dependent branch here mispredicted half the
+/// time and cost more than the butterflies).
+#[inline(always)]
+fn sub_if_ge(x: u64, m: u64) -> u64 {
+    x.min(x.wrapping_sub(m))
 }
 
 /// Precomputed twiddles for one prime and one ring degree.
@@ -45,9 +57,46 @@ pub struct NttTable {
     /// psi^-brev(1) / N, for the merged last inverse stage.
     last_inv_root_n: u64,
     last_inv_root_n_shoup: u64,
-    /// The AVX-512 kernel for this prime, None if the CPU lacks AVX-512F/DQ.
+    /// The kernel of the process for this prime and degree.
+    kernel: ProcessKernel,
+}
+
+/// The vector kernel a table runs.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Vector {
+    Avx2,
+    Avx512(Kernel),
+}
+
+/// What `kernel` runs for q at degree n: the vector kernel where it covers them, the
+/// scalar code otherwise.
+fn table_kernel(kernel: ProcessKernel, q: u64, n: usize) -> ProcessKernel {
     #[cfg(target_arch = "x86_64")]
-    kernel: Option<Kernel>,
+    {
+        let served = match kernel {
+            ProcessKernel::Scalar => false,
+            ProcessKernel::Avx2 => n >= 8 && ntt_avx2::available(q),
+            ProcessKernel::Avx512 | ProcessKernel::Avx512Ifma => {
+                n >= 16 && ntt_avx512::detect(q).is_some()
+            }
+        };
+        match (served, kernel) {
+            (false, _) => ProcessKernel::Scalar,
+            // IFMA serves primes below 2^50 only.
+            (true, ProcessKernel::Avx512Ifma)
+                if ntt_avx512::detect(q) != Some(Kernel::Avx512Ifma) =>
+            {
+                ProcessKernel::Avx512
+            }
+            (true, k) => k,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (kernel, q, n);
+        ProcessKernel::Scalar
+    }
 }
 
 impl NttTable {
@@ -86,29 +135,37 @@ impl NttTable {
             n_inv_shoup: q.shoup(n_inv),
             last_inv_root_n,
             last_inv_root_n_shoup: q.shoup(last_inv_root_n),
-            #[cfg(target_arch = "x86_64")]
-            kernel: ntt_avx512::detect(q.value()),
+            kernel: table_kernel(super::kernel::active(), q.value(), n),
         })
     }
 
-    /// The implementation `forward` and `inverse` run: "avx512-ifma" (q < 2^50),
-    /// "avx512" or "scalar" (also for N < 16).
-    pub fn backend(&self) -> &'static str {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(kernel) = self.simd_kernel() {
-            return match kernel {
-                Kernel::Avx512 => "avx512",
-                Kernel::Avx512Ifma => "avx512-ifma",
-            };
-        }
-        "scalar"
+    /// The implementation `forward` and `inverse` run: the process's kernel, or the
+    /// scalar code where that kernel does not cover this prime and degree (IFMA
+    /// serves primes below 2^50, the plain AVX-512 kernel the others).
+    pub fn backend(&self) -> ProcessKernel {
+        self.kernel
     }
 
-    /// The vector kernel, if the CPU has one and N is large enough for it.
+    /// The vector kernel, if this table runs one.
     #[cfg(target_arch = "x86_64")]
     #[inline]
-    fn simd_kernel(&self) -> Option<Kernel> {
-        self.kernel.filter(|_| self.n >= 16)
+    fn simd_kernel(&self) -> Option<Vector> {
+        match self.kernel {
+            ProcessKernel::Scalar => None,
+            ProcessKernel::Avx2 => Some(Vector::Avx2),
+            ProcessKernel::Avx512 => Some(Vector::Avx512(Kernel::Avx512)),
+            ProcessKernel::Avx512Ifma => Some(Vector::Avx512(Kernel::Avx512Ifma)),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn inverse_scale(&self) -> InverseScale {
+        InverseScale {
+            n_inv: self.n_inv,
+            n_inv_shoup: self.n_inv_shoup,
+            last_root: self.last_inv_root_n,
+            last_root_shoup: self.last_inv_root_n_shoup,
+        }
     }
 
     pub fn modulus(&self) -> &Modulus {
@@ -159,9 +216,14 @@ impl NttTable {
     fn forward_simd(&self, a: &mut [u64], reduce: bool) -> bool {
         #[cfg(target_arch = "x86_64")]
         if let Some(kernel) = self.simd_kernel() {
-            let q = self.q.value();
-            // SAFETY: `detect` chose `kernel` on this CPU for this q.
-            unsafe { ntt_avx512::forward(kernel, a, q, &self.roots, &self.roots_shoup, reduce) };
+            let (q, r, rs) = (self.q.value(), &self.roots, &self.roots_shoup);
+            // SAFETY: `table_kernel` chose the kernel on this CPU for this q and N.
+            unsafe {
+                match kernel {
+                    Vector::Avx2 => ntt_avx2::forward(a, q, r, rs, reduce),
+                    Vector::Avx512(k) => ntt_avx512::forward(k, a, q, r, rs, reduce),
+                }
+            }
             return true;
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -174,15 +236,15 @@ impl NttTable {
     fn inverse_simd(&self, a: &mut [u64]) -> bool {
         #[cfg(target_arch = "x86_64")]
         if let Some(kernel) = self.simd_kernel() {
-            let scale = InverseScale {
-                n_inv: self.n_inv,
-                n_inv_shoup: self.n_inv_shoup,
-                last_root: self.last_inv_root_n,
-                last_root_shoup: self.last_inv_root_n_shoup,
-            };
+            let scale = self.inverse_scale();
             let (q, roots, shoup) = (self.q.value(), &self.inv_roots, &self.inv_roots_shoup);
-            // SAFETY: `detect` chose `kernel` on this CPU for this q.
-            unsafe { ntt_avx512::inverse(kernel, a, q, roots, shoup, scale) };
+            // SAFETY: `table_kernel` chose the kernel on this CPU for this q and N.
+            unsafe {
+                match kernel {
+                    Vector::Avx2 => ntt_avx2::inverse(a, q, roots, shoup, scale),
+                    Vector::Avx512(k) => ntt_avx512::inverse(k, a, q, roots, shoup, scale),
+                }
+            }
             return true;
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -196,14 +258,7 @@ impl NttTable {
         let q = self.q.value();
         let two_q = 2 * q;
         for x in a.iter_mut() {
-            let mut v = *x;
-            if v >= two_q {
-                v -= two_q;
-            }
-            if v >= q {
-                v -= q;
-            }
-            *x = v;
+            *x = sub_if_ge(sub_if_ge(*x, two_q), q);
         }
     }
 
@@ -220,10 +275,7 @@ impl NttTable {
             let shoup = &self.roots_shoup[m..2 * m];
             if t == 1 {
                 for ((pair, &w), &ws) in a.chunks_exact_mut(2).zip(roots).zip(shoup) {
-                    let mut u = pair[0];
-                    if u >= two_q {
-                        u -= two_q;
-                    }
+                    let u = sub_if_ge(pair[0], two_q);
                     let v = q.mul_shoup_lazy(pair[1], w, ws);
                     pair[0] = u + v;
                     pair[1] = u + two_q - v;
@@ -232,10 +284,7 @@ impl NttTable {
                 for ((block, &w), &ws) in a.chunks_exact_mut(2 * t).zip(roots).zip(shoup) {
                     let (lo, hi) = block.split_at_mut(t);
                     for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
-                        let mut u = *x;
-                        if u >= two_q {
-                            u -= two_q;
-                        }
+                        let u = sub_if_ge(*x, two_q);
                         let v = q.mul_shoup_lazy(*y, w, ws);
                         *x = u + v;
                         *y = u + two_q - v;
@@ -261,8 +310,7 @@ impl NttTable {
             if t == 1 {
                 for ((pair, &w), &ws) in a.chunks_exact_mut(2).zip(roots).zip(shoup) {
                     let (u, v) = (pair[0], pair[1]);
-                    let s = u + v;
-                    pair[0] = if s >= two_q { s - two_q } else { s };
+                    pair[0] = sub_if_ge(u + v, two_q);
                     pair[1] = q.mul_shoup_lazy(u + two_q - v, w, ws);
                 }
             } else if h == 1 {
@@ -281,8 +329,7 @@ impl NttTable {
                     let (lo, hi) = block.split_at_mut(t);
                     for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
                         let (u, v) = (*x, *y);
-                        let s = u + v;
-                        *x = if s >= two_q { s - two_q } else { s };
+                        *x = sub_if_ge(u + v, two_q);
                         *y = q.mul_shoup_lazy(u + two_q - v, w, ws);
                     }
                 }
@@ -396,36 +443,69 @@ mod tests {
         assert!(lazy.iter().all(|&x| x < 4 * q));
         assert!(full.iter().all(|&x| x < q) && inv.iter().all(|&x| x < q));
         let ctx = format!("q = {q}, N = {n}, {}", t.backend());
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (q, n);
         assert_eq!(run(&|a| t.forward_lazy(a), &lazy_in), lazy, "lazy, {ctx}");
         assert_eq!(run(&|a| t.forward(a), &lazy_in), full, "forward, {ctx}");
         assert_eq!(run(&|a| t.inverse(a), &inv_in), inv, "inverse, {ctx}");
         #[cfg(target_arch = "x86_64")]
-        if n >= 16 {
-            let scale = InverseScale {
-                n_inv: t.n_inv,
-                n_inv_shoup: t.n_inv_shoup,
-                last_root: t.last_inv_root_n,
-                last_root_shoup: t.last_inv_root_n_shoup,
-            };
-            for kernel in ntt_avx512::supported(q) {
-                let (r, rs) = (&t.roots, &t.roots_shoup);
+        {
+            let scale = t.inverse_scale();
+            let (r, rs) = (&t.roots, &t.roots_shoup);
+            let (ir, irs) = (&t.inv_roots, &t.inv_roots_shoup);
+            for kernel in vectors_supported(q, n) {
                 let fwd = |reduce| {
                     move |a: &mut [u64]| {
-                        // SAFETY: `supported` lists only kernels this CPU runs for q.
-                        unsafe { ntt_avx512::forward(kernel, a, q, r, rs, reduce) }
+                        // SAFETY: `vectors_supported` lists only kernels this CPU runs
+                        // for q and N.
+                        unsafe {
+                            match kernel {
+                                Vector::Avx2 => ntt_avx2::forward(a, q, r, rs, reduce),
+                                Vector::Avx512(k) => ntt_avx512::forward(k, a, q, r, rs, reduce),
+                            }
+                        }
                     }
                 };
                 let ctx = format!("q = {q}, N = {n}, {kernel:?}");
                 assert_eq!(run(&fwd(false), &lazy_in), lazy, "lazy, {ctx}");
                 assert_eq!(run(&fwd(true), &lazy_in), full, "forward, {ctx}");
-                let (ir, irs) = (&t.inv_roots, &t.inv_roots_shoup);
                 let inv_k = |a: &mut [u64]| {
                     // SAFETY: as above.
-                    unsafe { ntt_avx512::inverse(kernel, a, q, ir, irs, scale) }
+                    unsafe {
+                        match kernel {
+                            Vector::Avx2 => ntt_avx2::inverse(a, q, ir, irs, scale),
+                            Vector::Avx512(k) => ntt_avx512::inverse(k, a, q, ir, irs, scale),
+                        }
+                    }
                 };
                 assert_eq!(run(&inv_k, &inv_in), inv, "inverse, {ctx}");
             }
         }
+    }
+
+    /// Every vector kernel this CPU runs for q at degree n.
+    #[cfg(target_arch = "x86_64")]
+    fn vectors_supported(q: u64, n: usize) -> Vec<Vector> {
+        let mut v = Vec::new();
+        if n >= 8 && ntt_avx2::available(q) {
+            v.push(Vector::Avx2);
+        }
+        if n >= 16 {
+            v.extend(ntt_avx512::supported(q).into_iter().map(Vector::Avx512));
+        }
+        v
+    }
+
+    /// The kernels this CPU has, printed once per test so that a run shows which
+    /// vector paths its comparisons covered.
+    fn print_coverage(test: &str) {
+        let cpu = crate::he::math::kernel::CpuFeatures::detect();
+        let names: Vec<&str> = cpu.kernels().iter().map(|k| k.name()).collect();
+        eprintln!(
+            "{test}: compared scalar with {} (this CPU: {})",
+            names.join(", "),
+            cpu.describe()
+        );
     }
 
     proptest! {
@@ -445,6 +525,7 @@ mod tests {
     /// largest heml allows.
     #[test]
     fn vector_kernels_match_scalar_for_every_size() {
+        print_coverage("vector_kernels_match_scalar_for_every_size");
         for log_n in 1..=16 {
             let n = 1usize << log_n;
             for bits in [20, 32, 40, 49, 50, 51, 52, 59, 60, 61] {
@@ -461,28 +542,45 @@ mod tests {
 
     #[test]
     fn backend_reports_the_kernel() {
-        let small = table(40, 8);
-        assert_eq!(small.backend(), "scalar");
-        for (bits, ifma) in [(40, true), (50, true), (51, false), (60, false)] {
-            let t = table(bits, 1024);
-            #[cfg(target_arch = "x86_64")]
-            {
-                let expected = match ntt_avx512::detect(t.modulus().value()) {
-                    None => "scalar",
-                    Some(Kernel::Avx512) => "avx512",
-                    Some(Kernel::Avx512Ifma) => "avx512-ifma",
-                };
-                assert_eq!(t.backend(), expected);
-                if t.backend() == "avx512-ifma" {
-                    assert!(ifma);
-                }
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                let _ = ifma;
-                assert_eq!(t.backend(), "scalar");
-            }
+        use crate::he::math::kernel::Kernel as K;
+        let q40 = ntt_primes(40, 1, 1024, &[]).unwrap()[0];
+        let q60 = ntt_primes(60, 1, 1024, &[]).unwrap()[0];
+        let q62 = (1u64 << 62) - 57; // not NTT-friendly; only the routing matters here
+        for k in K::ALL {
+            assert_eq!(table_kernel(k, q40, 4), K::Scalar, "{k}: N = 4 is scalar");
         }
+        assert_eq!(table_kernel(K::Scalar, q40, 1024), K::Scalar);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let cpu = crate::he::math::kernel::CpuFeatures::detect();
+            let avx2 = if cpu.avx2 { K::Avx2 } else { K::Scalar };
+            assert_eq!(table_kernel(K::Avx2, q40, 1024), avx2);
+            assert_eq!(table_kernel(K::Avx2, q40, 8), avx2);
+            assert_eq!(
+                table_kernel(K::Avx2, q62, 1024),
+                K::Scalar,
+                "AVX2 takes q < 2^61"
+            );
+            let avx512 = if cpu.avx512 { K::Avx512 } else { K::Scalar };
+            assert_eq!(table_kernel(K::Avx512, q40, 1024), avx512);
+            assert_eq!(table_kernel(K::Avx512, q40, 8), K::Scalar);
+            let ifma = if cpu.avx512ifma {
+                K::Avx512Ifma
+            } else {
+                avx512
+            };
+            assert_eq!(table_kernel(K::Avx512Ifma, q40, 1024), ifma);
+            assert_eq!(
+                table_kernel(K::Avx512Ifma, q60, 1024),
+                avx512,
+                "IFMA takes q < 2^50"
+            );
+        }
+        let active = crate::he::math::kernel::active();
+        assert_eq!(
+            table(40, 1024).backend(),
+            table_kernel(active, table(40, 1024).modulus().value(), 1024)
+        );
     }
 
     #[test]

@@ -782,29 +782,46 @@ mod tests {
         (half.clone(), half).prop_map(|(hi, lo)| hi << 32 | lo)
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
-        /// The 32-bit-product kernel reproduces y w - floor(y w' / 2^64) q mod 2^64
-        /// for any words, as `Modulus::mul_shoup_lazy` computes it.
-        #[test]
-        fn mul64_is_exact(q in structured(), y in prop::array::uniform8(structured()),
-                          w in prop::array::uniform8(structured()),
-                          ws in prop::array::uniform8(structured())) {
-            prop_assume!(detect(3).is_some());
+    /// The 32-bit-product kernel reproduces y w - floor(y w' / 2^64) q mod 2^64 for any
+    /// words, as `Modulus::mul_shoup_lazy` computes it.
+    #[test]
+    #[cfg_attr(not(heml_cpu_avx512), ignore = "this CPU lacks AVX-512F/DQ")]
+    fn mul64_is_exact() {
+        if detect(3).is_none() {
+            eprintln!(
+                "skipped: this CPU lacks AVX-512F/DQ (the build-time probe said it had them)"
+            );
+            return;
+        }
+        proptest!(ProptestConfig::with_cases(2000), |(
+            q in structured(),
+            y in prop::array::uniform8(structured()),
+            w in prop::array::uniform8(structured()),
+            ws in prop::array::uniform8(structured()),
+        )| {
             let m = Modulus::new(q.clamp(2, (1 << 62) - 1));
             // SAFETY: AVX-512F/DQ were detected.
             let got = unsafe { mul64(m.value(), y, w, ws) };
             for i in 0..8 {
                 prop_assert_eq!(got[i], m.mul_shoup_lazy(y[i], w[i], ws[i]));
             }
-        }
+        });
+    }
 
-        /// The IFMA kernel matches `Modulus::mul_shoup_lazy` for q < 2^50, w < q
-        /// with its Shoup constant and y < 4q.
-        #[test]
-        fn mul52_is_exact(q in 2u64..IFMA_BOUND, y in prop::array::uniform8(structured()),
-                          w in prop::array::uniform8(structured())) {
-            prop_assume!(detect(3) == Some(Kernel::Avx512Ifma));
+    /// The IFMA kernel matches `Modulus::mul_shoup_lazy` for q < 2^50, w < q with its
+    /// Shoup constant and y < 4q.
+    #[test]
+    #[cfg_attr(not(heml_cpu_avx512ifma), ignore = "this CPU lacks AVX-512 IFMA")]
+    fn mul52_is_exact() {
+        if detect(3) != Some(Kernel::Avx512Ifma) {
+            eprintln!("skipped: this CPU lacks AVX-512 IFMA (the build-time probe said it had it)");
+            return;
+        }
+        proptest!(ProptestConfig::with_cases(2000), |(
+            q in 2u64..IFMA_BOUND,
+            y in prop::array::uniform8(structured()),
+            w in prop::array::uniform8(structured()),
+        )| {
             let m = Modulus::new(q);
             let w = w.map(|w| w % q);
             let ws = w.map(|w| m.shoup(w));
@@ -814,6 +831,6 @@ mod tests {
             for i in 0..8 {
                 prop_assert_eq!(got[i], m.mul_shoup_lazy(y[i], w[i], ws[i]));
             }
-        }
+        });
     }
 }
