@@ -99,26 +99,19 @@ impl Encoder {
         &self.params
     }
 
-    fn root(&self, k: usize) -> Complex {
-        let (c, s) = self.params.roots()[k];
-        Complex::new(c, s)
-    }
-
     /// Slots -> coefficients (up to the factor N/2 folded in at the end).
     fn special_ifft(&self, v: &mut [Complex]) {
         let slots = v.len();
-        let m = 2 * self.params.degree();
-        let rot = self.params.rot_group();
+        let twiddles = self.params.ifft_twiddles();
         let mut len = slots;
         while len >= 2 {
             let lenh = len / 2;
-            let lenq = len * 4;
-            let gap = m / lenq;
+            let stage = &twiddles[lenh - 1..len - 1];
             for block in v.chunks_exact_mut(len) {
                 let (lo, hi) = block.split_at_mut(lenh);
-                for (j, (x, y)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+                for ((x, y), &(c, s)) in lo.iter_mut().zip(hi.iter_mut()).zip(stage) {
                     let u = *x + *y;
-                    let w = (*x - *y) * self.root((lenq - rot[j] % lenq) * gap);
+                    let w = (*x - *y) * Complex::new(c, s);
                     *x = u;
                     *y = w;
                 }
@@ -136,19 +129,17 @@ impl Encoder {
     /// Coefficients -> slots.
     fn special_fft(&self, v: &mut [Complex]) {
         let slots = v.len();
-        let m = 2 * self.params.degree();
-        let rot = self.params.rot_group();
+        let twiddles = self.params.fft_twiddles();
         bit_reverse_in_place(v);
         let mut len = 2;
         while len <= slots {
             let lenh = len / 2;
-            let lenq = len * 4;
-            let gap = m / lenq;
+            let stage = &twiddles[lenh - 1..len - 1];
             for block in v.chunks_exact_mut(len) {
                 let (lo, hi) = block.split_at_mut(lenh);
-                for (j, (x, y)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+                for ((x, y), &(c, s)) in lo.iter_mut().zip(hi.iter_mut()).zip(stage) {
                     let u = *x;
-                    let w = *y * self.root((rot[j] % lenq) * gap);
+                    let w = *y * Complex::new(c, s);
                     *x = u + w;
                     *y = u - w;
                 }
@@ -236,14 +227,9 @@ impl Encoder {
         let composer = self.params.composer(level);
         let n = self.params.degree();
         let slots = n / 2;
-        let mut residues = vec![0u64; level + 1];
         let mut coeffs = vec![0.0; n];
-        for (j, c) in coeffs.iter_mut().enumerate() {
-            for (r, row) in residues.iter_mut().zip(p.rows_iter()) {
-                *r = row[j];
-            }
-            *c = composer.compose_centered_f64(&residues) / scale;
-        }
+        let rows: Vec<&[u64]> = p.rows_iter().collect();
+        composer.compose_centered_rows_f64(&rows, scale, &mut coeffs);
         let mut v: Vec<Complex> = (0..slots)
             .map(|i| Complex::new(coeffs[i], coeffs[i + slots]))
             .collect();

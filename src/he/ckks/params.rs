@@ -98,6 +98,39 @@ pub struct CkksParameters {
     rot_group: Vec<usize>,
     /// exp(2 pi i k / 2N) for k = 0..=2N.
     roots: Vec<(f64, f64)>,
+    /// The twiddles of the special FFT (decoding), stage by stage: the stage of
+    /// half-length h starts at h - 1 and holds roots[(rot[j] mod 4h... )] for j < h
+    /// (see [`CkksParameters::fft_twiddles`]).
+    fft_twiddles: Vec<(f64, f64)>,
+    /// The same for the inverse special FFT (encoding).
+    ifft_twiddles: Vec<(f64, f64)>,
+}
+
+/// A unit root (cos, sin).
+type Root = (f64, f64);
+
+/// The twiddle tables of [`CkksParameters::fft_twiddles`] and
+/// [`CkksParameters::ifft_twiddles`] for slots = rot.len() = N/2 and m = 2N.
+fn special_fft_twiddles(
+    m: usize,
+    rot: &[usize],
+    roots: &[(f64, f64)],
+) -> (Vec<Root>, Vec<Root>) {
+    let slots = m / 4;
+    let mut fft = Vec::with_capacity(slots);
+    let mut ifft = Vec::with_capacity(slots);
+    let mut h = 1;
+    while h < slots.max(2) {
+        let lenq = 8 * h;
+        let gap = m / lenq;
+        for &r in &rot[..h] {
+            let r = r % lenq;
+            fft.push(roots[r * gap]);
+            ifft.push(roots[(lenq - r) * gap]);
+        }
+        h *= 2;
+    }
+    (fft, ifft)
 }
 
 impl fmt::Debug for CkksParameters {
@@ -199,7 +232,8 @@ impl CkksParameters {
                 let a = 2.0 * std::f64::consts::PI * k as f64 / m as f64;
                 (a.cos(), a.sin())
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let (fft_twiddles, ifft_twiddles) = special_fft_twiddles(m, &rot_group, &roots);
 
         let mut h = Sha256::new();
         h.update(b"heml-ckks-params-v1");
@@ -220,6 +254,8 @@ impl CkksParameters {
             composers,
             rot_group,
             roots,
+            fft_twiddles,
+            ifft_twiddles,
         })
     }
 
@@ -299,6 +335,21 @@ impl CkksParameters {
 
     pub fn roots(&self) -> &[(f64, f64)] {
         &self.roots
+    }
+
+    /// Twiddles of the special FFT (coefficients -> slots): the stage whose
+    /// butterflies span 2h values uses entries h - 1 .. 2h - 1, entry h - 1 + j being
+    /// `roots()[(rot_group()[j] mod 8h) * 2N / 8h]`. Precomputed, so that a
+    /// decoding spends no integer divisions on indices.
+    pub fn fft_twiddles(&self) -> &[(f64, f64)] {
+        &self.fft_twiddles
+    }
+
+    /// Twiddles of the inverse special FFT (slots -> coefficients), laid out as
+    /// [`Self::fft_twiddles`], entry h - 1 + j being
+    /// `roots()[(8h - rot_group()[j] mod 8h) * 2N / 8h]`.
+    pub fn ifft_twiddles(&self) -> &[(f64, f64)] {
+        &self.ifft_twiddles
     }
 
     /// The Galois element of a left rotation by `step` slots (negative: right).
