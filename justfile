@@ -63,9 +63,13 @@ test *args: setup
 report *args: setup
     cargo run --bin heml -- report {{args}}
 
-# Compare a run (default: the newest) with results/baseline.
+# Compare a run (default: the newest) with results/baselines/ (timings only with the baseline of its machine class, else by ratio to the peer in the same run).
 check *args: setup
     cargo run --bin heml -- check {{args}}
+
+# Make a run (default: the newest) the baseline of its machine class in results/baselines/.
+baseline *args: setup
+    cargo run --bin heml -- baseline {{args}}
 
 # Any heml command, e.g. `just heml datasets list`.
 heml *args: setup

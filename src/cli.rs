@@ -7,8 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::data::{DataStore, Registry};
 use crate::progress::Progress;
-use crate::results::check::{CheckLimits, compare};
-use crate::results::store::{RunDir, resolve_run};
+use crate::results::check::{Baseline as BaselineRun, CheckLimits, compare};
+use crate::results::store::{RunDir, copy_run_atomic, list_baselines, resolve_run};
 use crate::results::{ClaimEntry, ExperimentState};
 use crate::runner::{RunOptions, run_specs};
 use crate::spec::{Profile, load_spec};
@@ -119,24 +119,47 @@ pub enum Command {
         /// Run id under results/, or a run folder.
         run: Option<String>,
     },
-    /// Compare a run (default: the newest) with the committed baseline; fails on regressions.
+    /// Compare a run (default: the newest) with the committed baselines; fails on regressions.
+    ///
+    /// Baselines belong to a machine class (CPU vendor, family, model and
+    /// arithmetic kernel). Timings are compared, after calibration, only with the
+    /// baseline of the run's own class; without one, heml's timings are judged by
+    /// their ratio to the peer library measured in the same run (TenSEAL,
+    /// python-paillier), and timings without a peer are reported as not judged.
+    /// Accuracies, error counts and verdicts are always compared with a reference
+    /// baseline: the run's class, else one of its kernel, else the first by name.
+    /// Every row says which rule judged it.
     Check {
         run: Option<String>,
-        /// The baseline run folder.
-        #[arg(long, default_value = "results/baseline")]
-        baseline: PathBuf,
-        /// A calibrated timing may be this many times the baseline's.
+        /// Compare with this baseline run folder alone (its class decides how
+        /// timings are judged) instead of choosing among --baselines.
+        #[arg(long, conflicts_with = "baselines")]
+        baseline: Option<PathBuf>,
+        /// The folder of baselines, one run folder per machine class.
+        #[arg(long, default_value = BASELINES_DIR)]
+        baselines: PathBuf,
+        /// A calibrated timing may be this many times the same-class baseline's,
+        /// and a ratio to a peer this many times the baseline's ratio.
         #[arg(long, default_value_t = CheckLimits::default().time_factor)]
         time_factor: f64,
         /// Allowed accuracy drop in percentage points.
         #[arg(long, default_value_t = CheckLimits::default().quality_points)]
         quality_points: f64,
     },
-    /// Copy a run (default: the newest) to results/baseline, the reference of `heml check`.
+    /// Copy a run (default: the newest) to results/baselines/<its machine class>/,
+    /// the baseline `heml check` compares timings of that class with.
+    ///
+    /// The class is the run's CPU (vendor, family, model) and arithmetic kernel,
+    /// e.g. `authenticamd-f25-m1-avx2`; make the baseline of another kernel on
+    /// the same machine by running with `HEML_KERNEL` set.
     Baseline {
         run: Option<String>,
-        #[arg(long, default_value = "results/baseline")]
-        to: PathBuf,
+        /// The folder of baselines.
+        #[arg(long, default_value = BASELINES_DIR)]
+        baselines: PathBuf,
+        /// Copy to this folder instead of the run's class folder.
+        #[arg(long)]
+        to: Option<PathBuf>,
     },
     /// The data sets of the registry: list, download and verify.
     #[command(subcommand)]
@@ -192,6 +215,11 @@ pub enum DatasetsCommand {
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    // The arithmetic kernel serves the whole process and is chosen before any table.
+    if let Err(e) = crate::he::math::kernel::init_from_env() {
+        eprintln!("error: {e}");
+        return 2;
+    }
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -279,41 +307,43 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Check {
             run,
             baseline,
+            baselines,
             time_factor,
             quality_points,
         } => {
             let run = resolve_run(&g.results, run.as_deref())?;
-            let base = RunDir {
-                root: baseline.clone(),
-            };
-            let base_info = base.read_info().with_context(|| {
-                format!(
-                    "reading the baseline {} (create it with `heml baseline RUN`)",
-                    baseline.display()
-                )
-            })?;
             let run_info = run.read_info()?;
-            if base_info.profile != run_info.profile {
-                bail!(
-                    "the baseline {} is a {} run but run {} is {}: compare runs of the same profile",
-                    baseline.display(),
-                    base_info.profile,
-                    run_info.run_id,
-                    run_info.profile
-                );
+            let (dirs, source) = match &baseline {
+                Some(b) => (vec![RunDir { root: b.clone() }], b.display().to_string()),
+                None => (list_baselines(&baselines)?, baselines.display().to_string()),
+            };
+            let mut loaded = Vec::new();
+            for dir in dirs {
+                let info = dir.read_info().with_context(|| {
+                    format!(
+                        "reading the baseline {} (create it with `heml baseline RUN`)",
+                        dir.root.display()
+                    )
+                })?;
+                let experiments = dir.read_experiments()?;
+                let name = if baseline.is_some() {
+                    dir.root.display().to_string()
+                } else {
+                    dir.run_id()
+                };
+                loaded.push(BaselineRun {
+                    name,
+                    info,
+                    experiments,
+                });
             }
             let limits = CheckLimits {
                 time_factor,
                 quality_points,
                 ..CheckLimits::default()
             };
-            let report = compare(
-                &base_info,
-                &base.read_experiments()?,
-                &run_info,
-                &run.read_experiments()?,
-                limits,
-            );
+            let report = compare(&run_info, &run.read_experiments()?, &loaded, limits)
+                .with_context(|| format!("checking run {} against {source}", run_info.run_id))?;
             if g.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -321,10 +351,32 @@ fn dispatch(cli: Cli) -> Result<i32> {
             }
             Ok(if report.passed() { 0 } else { 1 })
         }
-        Command::Baseline { run, to } => {
+        Command::Baseline { run, baselines, to } => {
             let run = resolve_run(&g.results, run.as_deref())?;
-            copy_run(&run.root, &to)?;
-            println!("baseline: {} -> {}", run.root.display(), to.display());
+            let info = run.read_info()?;
+            let class = info.machine.machine_class();
+            let to = to.unwrap_or_else(|| baselines.join(class.slug()));
+            copy_run_atomic(&run.root, &to)?;
+            if g.json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "run": run.root, "baseline": to, "class": class, "slug": class.slug() })
+                );
+            } else {
+                println!(
+                    "baseline of class {} ({class}): {} -> {}",
+                    class.slug(),
+                    run.root.display(),
+                    to.display()
+                );
+                if !class.is_identified() {
+                    println!(
+                        "note: the run does not record its whole machine class (run.json from an \
+                         older heml?): `heml check` uses it for accuracies and verdicts, never \
+                         for timings"
+                    );
+                }
+            }
             Ok(0)
         }
         Command::Datasets(cmd) => datasets(&g, &progress, cmd),
@@ -526,35 +578,32 @@ fn read_claims(path: &Path) -> Result<Vec<ClaimEntry>> {
     Ok(cat.claims)
 }
 
+/// The folder of baselines the report looks for the run's class in (as `heml
+/// check` does by default).
+const BASELINES_DIR: &str = "results/baselines";
+
 /// Writes the report of `run` into `out`; returns the index.html path.
 pub fn write_report(run: &RunDir, out: &Path, claims: &Path) -> Result<PathBuf> {
+    let info = run.read_info()?;
+    let class = info.machine.machine_class();
+    // The baseline `heml check` would compare this run's timings with.
+    let same_class = RunDir {
+        root: Path::new(BASELINES_DIR).join(class.slug()),
+    };
+    let baseline_class = (class.is_identified()
+        && same_class
+            .read_info()
+            .is_ok_and(|b| b.profile == info.profile && b.machine.machine_class() == class))
+    .then_some(class);
     let input = crate::report::ReportInput {
-        run: run.read_info()?,
+        run: info,
         experiments: run.read_experiments()?,
         claims: read_claims(claims)?,
         baseline_note: None,
+        baseline_class,
     };
     crate::report::write_report(&input, out).context("writing the report")?;
     Ok(out.join("index.html"))
-}
-
-fn copy_run(from: &Path, to: &Path) -> Result<()> {
-    if to.exists() {
-        std::fs::remove_dir_all(to)
-            .with_context(|| format!("removing the old {}", to.display()))?;
-    }
-    for sub in ["", "experiments"] {
-        let src = from.join(sub);
-        let dst = to.join(sub);
-        std::fs::create_dir_all(&dst)?;
-        for entry in std::fs::read_dir(&src)? {
-            let p = entry?.path();
-            if p.is_file() {
-                std::fs::copy(&p, dst.join(p.file_name().expect("a file name")))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Shows the data layer's downloads and hashing as indicatif bars.

@@ -8,6 +8,7 @@ use crate::timing::median_s;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
+use crate::he::math::kernel::{self, Kernel};
 use crate::he::paillier::{
     EncodedMatrix, EncodedNumber, EncryptedNumber, EncryptionMode, PackedEncryptedVector,
     PaillierParams, WeightEncoding, generate_keypair,
@@ -29,6 +30,9 @@ pub struct PeerRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerReport {
     pub peer: String,
+    /// The arithmetic kernel heml ran on (Paillier's arithmetic is GMP's on
+    /// every kernel; recorded so that every peer table names it).
+    pub kernel: Kernel,
     pub peer_details: serde_json::Value,
     pub key_bits: u32,
     pub threads: u32,
@@ -38,7 +42,8 @@ pub struct PeerReport {
 impl PeerReport {
     pub fn render(&self) -> String {
         let mut s = format!(
-            "heml vs {} ({}-bit keys, {} thread, medians)\n{:<34} {:>12} {:>12} {:>9} {:>8}  note\n",
+            "heml (kernel {}) vs {} ({}-bit keys, {} thread, medians)\n{:<34} {:>12} {:>12} {:>9} {:>8}  note\n",
+            self.kernel,
             self.peer,
             self.key_bits,
             self.threads,
@@ -353,6 +358,7 @@ pub fn paillier(python: &Path, script: &Path, key_bits: u32) -> Result<PeerRepor
     );
     Ok(PeerReport {
         peer: name,
+        kernel: kernel::active(),
         peer_details: peer,
         key_bits,
         threads: 1,
@@ -379,6 +385,8 @@ pub struct CkksPeerRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct CkksPeerReport {
     pub peer: String,
+    /// The arithmetic kernel that served heml's NTT and element-wise arithmetic.
+    pub kernel: Kernel,
     pub peer_details: serde_json::Value,
     pub parameters: String,
     pub threads: u32,
@@ -391,7 +399,8 @@ pub struct CkksPeerReport {
 impl CkksPeerReport {
     pub fn render(&self) -> String {
         let mut s = format!(
-            "heml vs {} ({}, {} thread, medians; ratio = heml / TenSEAL time)\n{:<20} {:>11} {:>11} {:>8} {:>11}  {:>22} {:>9}  {:<18} note\n",
+            "heml (kernel {}) vs {} ({}, {} thread, medians; ratio = heml / TenSEAL time)\n{:<20} {:>11} {:>11} {:>8} {:>11}  {:>22} {:>9}  {:<18} note\n",
+            self.kernel,
             self.peer,
             self.parameters,
             self.threads,
@@ -511,10 +520,78 @@ pub fn ckks(
             peer["tenseal_version"].as_str().unwrap_or("?")
         ),
         peer_details: peer,
+        kernel: kernel::active(),
         parameters: heml.parameters.clone(),
         threads: 1,
         heml_peak_rss_mib,
         heml,
         rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_tables_name_the_kernel_in_their_header_and_json() {
+        let report = PeerReport {
+            peer: "python-paillier 1.5.0 + gmpy2 2.3.2".into(),
+            kernel: Kernel::Avx2,
+            peer_details: serde_json::json!({}),
+            key_bits: 2048,
+            threads: 1,
+            rows: vec![PeerRow {
+                operation: "add".into(),
+                heml_s: 1e-5,
+                peer_s: 2e-5,
+                speedup: 2.0,
+                target: None,
+                note: String::new(),
+            }],
+        };
+        let text = report.render();
+        assert!(
+            text.starts_with("heml (kernel avx2) vs python-paillier 1.5.0"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["kernel"], "avx2");
+
+        let precision = crate::he::ckks::PrecisionStats::compute(&[1.0], &[1.0 + 1e-6]).unwrap();
+        let ckks = CkksPeerReport {
+            peer: "TenSEAL 0.3.18".into(),
+            kernel: Kernel::Avx512Ifma,
+            peer_details: serde_json::json!({}),
+            parameters: "N=8192".into(),
+            threads: 1,
+            heml_peak_rss_mib: None,
+            heml: crate::experiments::ckks_ops::OpTable {
+                parameters: "N=8192".into(),
+                literal: crate::he::ckks::CkksParametersLiteral::tenseal_8192(),
+                security: "128-bit".into(),
+                log2_qp: 200.0,
+                keygen_s: 0.1,
+                galois_keys: 0,
+                rows: vec![],
+            },
+            rows: vec![CkksPeerRow {
+                operation: "add".into(),
+                heml_s: 1e-5,
+                peer_s: 2e-5,
+                ratio: 0.5,
+                target_ratio: Some(1.0),
+                heml_precision: precision,
+                peer_max_abs_error: None,
+                security: "128-bit".into(),
+                note: String::new(),
+            }],
+        };
+        let text = ckks.render();
+        assert!(
+            text.starts_with("heml (kernel avx512ifma) vs TenSEAL 0.3.18 (N=8192"),
+            "{text}"
+        );
+        assert_eq!(serde_json::to_value(&ckks).unwrap()["kernel"], "avx512ifma");
+    }
 }

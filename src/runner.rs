@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::data::DataStore;
 use crate::experiments::{self, Context, Recorder, RowContext};
+use crate::he::math::kernel::{self, Kernel};
 use crate::progress::Progress;
 use crate::results::machine::{calibrate, machine_info};
 use crate::results::store::{RunDir, list_runs};
@@ -103,12 +104,14 @@ fn new_run_id(results_dir: &Path) -> String {
     id
 }
 
-/// An earlier record of the same experiment, spec, code and profile.
+/// An earlier record of the same experiment, spec, code and profile, run on
+/// the same arithmetic kernel (timings on another kernel are another machine's).
 fn reusable(
     results_dir: &Path,
     spec: &Spec,
     code: &str,
     profile: Profile,
+    kernel: Kernel,
 ) -> Option<(String, ExperimentRecord)> {
     let runs = list_runs(results_dir).ok()?;
     for run in runs.iter().rev() {
@@ -119,15 +122,28 @@ fn reusable(
         let Ok(rec) = serde_json::from_slice::<ExperimentRecord>(&bytes) else {
             continue;
         };
-        if rec.state == ExperimentState::Done
-            && rec.spec_sha256 == spec.sha256
-            && rec.code_sha256 == code
-            && rec.profile == profile.name()
-        {
+        if is_reusable(&rec, &spec.sha256, code, profile, kernel) {
             return Some((run.run_id(), rec));
         }
     }
     None
+}
+
+/// Whether `rec` may stand for a run of the spec with sha256 `spec_sha256`, by
+/// the binary `code`, in `profile`, on `kernel`. A record without a kernel (written
+/// before heml recorded it) is never reused.
+fn is_reusable(
+    rec: &ExperimentRecord,
+    spec_sha256: &str,
+    code: &str,
+    profile: Profile,
+    kernel: Kernel,
+) -> bool {
+    rec.state == ExperimentState::Done
+        && rec.spec_sha256 == spec_sha256
+        && rec.code_sha256 == code
+        && rec.profile == profile.name()
+        && rec.kernel == Some(kernel)
 }
 
 fn relative(root: &Path, p: &Path) -> String {
@@ -158,6 +174,7 @@ pub fn run_specs(paths: &[PathBuf], opts: &RunOptions) -> Result<RunSummary> {
     };
     dir.write_info(&info).context("writing run.json")?;
     let code = code_sha256();
+    let kernel = kernel::active();
     let mut summary = RunSummary {
         run_id: run_id.clone(),
         run_dir: dir.root.clone(),
@@ -196,7 +213,7 @@ pub fn run_specs(paths: &[PathBuf], opts: &RunOptions) -> Result<RunSummary> {
                 started,
             ),
             Ok(spec) => match (!opts.force)
-                .then(|| reusable(&opts.results_dir, &spec, &code, opts.profile))
+                .then(|| reusable(&opts.results_dir, &spec, &code, opts.profile, kernel))
                 .flatten()
             {
                 Some((from, mut rec)) => {
@@ -279,6 +296,8 @@ fn invalid_record(
         started,
         elapsed_s: 0.0,
         reused_from: None,
+        // It never started: no kernel ran it.
+        kernel: None,
         security: String::new(),
         warnings: vec![],
         measurements: vec![],
@@ -370,6 +389,7 @@ fn run_one(
         started,
         elapsed_s: t0.elapsed().as_secs_f64(),
         reused_from: None,
+        kernel: Some(kernel::active()),
         security,
         warnings,
         measurements,
@@ -404,5 +424,54 @@ fn failed_row(
         git_commit: git_commit.into(),
         timestamp: now(),
         note: format!("the experiment failed: {err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(kernel: Option<Kernel>) -> ExperimentRecord {
+        let mut rec = invalid_record(
+            "e".into(),
+            "e.yaml".into(),
+            String::new(),
+            Profile::Quick,
+            "t".into(),
+        );
+        rec.state = ExperimentState::Done;
+        rec.error = None;
+        rec.spec_sha256 = "spec".into();
+        rec.code_sha256 = "code".into();
+        rec.kernel = kernel;
+        rec
+    }
+
+    #[test]
+    fn a_record_is_reused_only_on_the_same_kernel() {
+        let rec = done(Some(Kernel::Avx2));
+        let reuse = |k| is_reusable(&rec, "spec", "code", Profile::Quick, k);
+        assert!(reuse(Kernel::Avx2));
+        assert!(!reuse(Kernel::Scalar));
+        assert!(!reuse(Kernel::Avx512Ifma));
+        assert!(!is_reusable(
+            &rec,
+            "other",
+            "code",
+            Profile::Quick,
+            Kernel::Avx2
+        ));
+        assert!(!is_reusable(
+            &rec,
+            "spec",
+            "code",
+            Profile::Full,
+            Kernel::Avx2
+        ));
+        // Written before records named their kernel: rerun, whatever the kernel.
+        let old = done(None);
+        for k in Kernel::ALL {
+            assert!(!is_reusable(&old, "spec", "code", Profile::Quick, k));
+        }
     }
 }

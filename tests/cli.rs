@@ -181,10 +181,45 @@ fn a_malformed_spec_is_reported_and_the_others_still_run() {
         html.contains("MU18-paillier") && html.contains("insecure"),
         "the report lacks the claims or the warning"
     );
+    // With no baseline yet, the check says so and how to make one.
+    let o = heml(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("heml baseline RUN"), "{}", text(&o));
+    // The baseline goes to the folder of the run's machine class, and the run
+    // then checks clean against it, its timings judged by the same class.
     let o = heml(dir.path(), &["baseline"]);
     assert!(o.status.success(), "{}", text(&o));
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("run.json")).unwrap()).unwrap();
+    let kernel = info["machine"]["arith_kernel"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let classes: Vec<String> = std::fs::read_dir(dir.path().join("results/baselines"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(classes.len(), 1, "{classes:?}");
+    let class = &classes[0];
+    assert!(class.ends_with(&format!("-{kernel}")), "{class}");
+    assert!(text(&o).contains(class.as_str()), "{}", text(&o));
+    for f in ["run.json", "measurements.csv", "experiments/tiny-mu18.json"] {
+        assert!(
+            dir.path()
+                .join("results/baselines")
+                .join(class)
+                .join(f)
+                .exists(),
+            "{f}"
+        );
+    }
     let o = heml(dir.path(), &["check"]);
     assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("timings: against baseline {class} (same class)")),
+        "{}",
+        text(&o)
+    );
 
     // A broken model (here: the baseline says the collapse agreed on every
     // image and the encrypted predictions matched; the run says otherwise)

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use heml::he::math::kernel::Kernel;
 use heml::report::{ReportInput, write_report};
 use heml::results::record::{Measurement, MetricKind, Verdict};
 use heml::results::run::{
@@ -76,6 +77,7 @@ fn realistic_input() -> ReportInput {
         started: "2025-06-01T10:00:05Z".into(),
         elapsed_s: 412.7,
         reused_from: Some("2025-05-30T08-00-00Z-quick".into()),
+        kernel: Some(Kernel::Avx512Ifma),
         security: "insecure: reproduction only".into(),
         warnings: vec![
             "insecure: reproduction only — the integer-vector scheme is broken (key recovery from few plaintext/ciphertext pairs)".into(),
@@ -160,6 +162,7 @@ fn realistic_input() -> ReportInput {
         started: "2025-06-01T10:07:00Z".into(),
         elapsed_s: 95.2,
         reused_from: None,
+        kernel: Some(Kernel::Avx512Ifma),
         security: "128-bit".into(),
         warnings: Vec::new(),
         measurements: Vec::new(),
@@ -250,6 +253,20 @@ fn realistic_input() -> ReportInput {
         ),
     ];
 
+    let machine = MachineInfo {
+        cpu_brand: "AMD EPYC 7B13 <virtual>".into(),
+        physical_cores: 1,
+        logical_cores: 2,
+        memory_gib: 23.47,
+        os: "Debian GNU/Linux 12 (bookworm)".into(),
+        kernel: "6.1.0-18-amd64".into(),
+        hostname_hash: "9f86d081".into(),
+        cpu_vendor: "AuthenticAMD".into(),
+        cpu_family: 25,
+        cpu_model: 17,
+        cpu_features: vec!["avx2".into(), "avx512".into(), "avx512ifma".into()],
+        arith_kernel: Some(Kernel::Avx512Ifma),
+    };
     ReportInput {
         run: RunInfo {
             run_id: RUN_ID.into(),
@@ -259,15 +276,7 @@ fn realistic_input() -> ReportInput {
             heml_version: "0.1.0".into(),
             started: "2025-06-01T10:00:00Z".into(),
             finished: Some("2025-06-01T10:14:21Z".into()),
-            machine: MachineInfo {
-                cpu_brand: "AMD EPYC 7B13 <virtual>".into(),
-                physical_cores: 1,
-                logical_cores: 2,
-                memory_gib: 23.47,
-                os: "Debian GNU/Linux 12 (bookworm)".into(),
-                kernel: "6.1.0-18-amd64".into(),
-                hostname_hash: "9f86d081".into(),
-            },
+            machine: machine.clone(),
             calibration: Some(Calibration {
                 workload: "modexp-2048 x 64 + f64 matmul 256".into(),
                 elapsed_ms: 187.3,
@@ -280,6 +289,7 @@ fn realistic_input() -> ReportInput {
         baseline_note: Some(
             "compared with baseline run 2025-05-30T08-00-00Z-quick: no regression".into(),
         ),
+        baseline_class: Some(machine.machine_class()),
     }
 }
 
@@ -457,6 +467,11 @@ fn report_loads_in_headless_chromium() {
         );
     }
     assert!(dom.contains("insecure: reproduction only"));
+    assert!(
+        dom.contains("<code id=\"arith-kernel\">avx512ifma</code>"),
+        "the machine block lacks the kernel"
+    );
+    assert!(dom.contains("authenticamd-f25-m17-avx512ifma"));
 
     let shot = dir.path().join("report.png");
     let shot_profile = tempfile::tempdir().unwrap();

@@ -266,6 +266,53 @@ fn header(h: &mut String, input: &ReportInput) {
         let _ = write!(machine, " · {}", esc(&os.join(", kernel ")));
     }
     item("Machine", machine);
+    let cpu = if m.cpu_vendor.is_empty() && m.cpu_family == 0 {
+        "<span class=\"muted\">not recorded</span>".to_string()
+    } else {
+        esc(&format!(
+            "{} family {} model {}",
+            if m.cpu_vendor.is_empty() {
+                "unknown vendor"
+            } else {
+                &m.cpu_vendor
+            },
+            m.cpu_family,
+            m.cpu_model
+        ))
+    };
+    let features = if m.cpu_features.is_empty() {
+        "none of avx2, avx512, avx512ifma".to_string()
+    } else {
+        m.cpu_features.join(", ")
+    };
+    item("CPU", format!("{cpu} · SIMD features: {}", esc(&features)));
+    item(
+        "Arithmetic kernel",
+        match m.arith_kernel {
+            Some(k) => format!(
+                "<code id=\"arith-kernel\">{}</code> <span class=\"muted\">(NTT and element-wise \
+                 modular arithmetic; <code>HEML_KERNEL</code> chooses it)</span>",
+                esc(k.name())
+            ),
+            None => "<span class=\"muted\">not recorded</span>".to_string(),
+        },
+    );
+    let class = m.machine_class();
+    item(
+        "Machine class",
+        format!("<code>{}</code>", esc(&class.slug())),
+    );
+    if let Some(b) = &input.baseline_class {
+        item(
+            "Baseline class",
+            format!(
+                "<code>{}</code> <span class=\"muted\">(results/baselines/{}: <code>heml check</code> \
+                 compares this run's timings with it)</span>",
+                esc(&b.slug()),
+                esc(&b.slug())
+            ),
+        );
+    }
     item("Threads", run.threads.to_string());
     item(
         "Calibration",
@@ -870,6 +917,30 @@ mod tests {
         assert!(!html.contains("http://") && !html.contains("https://"));
         assert!(html.contains("heml report 2025-01-01T00-00-00Z-abc"));
         assert!(html.contains("dirty"));
+    }
+
+    #[test]
+    fn the_machine_block_names_cpu_kernel_and_baseline_class() {
+        let html = page();
+        assert!(
+            html.contains("AuthenticAMD family 25 model 1 · SIMD features: avx2"),
+            "{html}"
+        );
+        assert!(html.contains("<code id=\"arith-kernel\">avx2</code>"));
+        assert!(html.contains("<code>authenticamd-f25-m1-avx2</code>"));
+        assert!(!html.contains("Baseline class"));
+        let mut input = sample_input();
+        input.baseline_class = Some(input.run.machine.machine_class());
+        let html = render_page(&input, &claim_statuses(&input), &[], "now");
+        assert!(html.contains("<dt>Baseline class</dt><dd><code>authenticamd-f25-m1-avx2</code>"));
+        // A run.json from before the kernel was recorded says so.
+        let mut old = sample_input();
+        old.run.machine.arith_kernel = None;
+        old.run.machine.cpu_vendor.clear();
+        old.run.machine.cpu_family = 0;
+        let html = render_page(&old, &claim_statuses(&old), &[], "now");
+        assert!(html.contains("<dt>Arithmetic kernel</dt><dd><span class=\"muted\">not recorded"));
+        assert!(html.contains("<code>unknown-unknown-unknown</code>"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub(crate) mod testdata;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::results::run::{ClaimEntry, ExperimentRecord, RunInfo};
+use crate::results::run::{ClaimEntry, ExperimentRecord, MachineClass, RunInfo};
 
 pub use claims::{ClaimCounts, ClaimState, ClaimStatus, claim_statuses};
 
@@ -30,6 +30,9 @@ pub struct ReportInput {
     pub claims: Vec<ClaimEntry>,
     /// A remark on the baseline the run was checked against, if any.
     pub baseline_note: Option<String>,
+    /// The class of the committed baseline that `heml check` compares this
+    /// run's timings with (the run's own class), when there is one.
+    pub baseline_class: Option<MachineClass>,
 }
 
 /// What [`write_report`] wrote.

@@ -1,5 +1,6 @@
 //! Small builders of report inputs for the unit tests.
 
+use crate::he::math::kernel::Kernel;
 use crate::report::ReportInput;
 use crate::results::record::{Measurement, MetricKind, Verdict};
 use crate::results::run::{
@@ -45,6 +46,7 @@ pub fn experiment(id: &str, state: ExperimentState) -> ExperimentRecord {
         started: "2025-01-01T00:00:00Z".into(),
         elapsed_s: 12.5,
         reused_from: None,
+        kernel: Some(Kernel::Avx2),
         security: "112-bit".into(),
         warnings: Vec::new(),
         measurements: Vec::new(),
@@ -79,6 +81,11 @@ pub fn input(experiments: Vec<ExperimentRecord>, claims: Vec<ClaimEntry>) -> Rep
                 os: "Debian 12".into(),
                 kernel: "6.1".into(),
                 hostname_hash: "ff".into(),
+                cpu_vendor: "AuthenticAMD".into(),
+                cpu_family: 25,
+                cpu_model: 1,
+                cpu_features: vec!["avx2".into()],
+                arith_kernel: Some(Kernel::Avx2),
             },
             calibration: Some(Calibration {
                 workload: "modexp-2048 x 64".into(),
@@ -90,6 +97,7 @@ pub fn input(experiments: Vec<ExperimentRecord>, claims: Vec<ClaimEntry>) -> Rep
         experiments,
         claims,
         baseline_note: None,
+        baseline_class: None,
     }
 }
 

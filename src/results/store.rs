@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Each experiment's record is written as soon as it ends, so an interrupted
-//! run keeps what it finished.
+//! run keeps what it finished. Baselines of `heml check` are run folders too,
+//! one per machine class: `results/baselines/<class-slug>/`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -148,6 +149,71 @@ pub fn list_runs(results_dir: &Path) -> Result<Vec<RunDir>> {
     Ok(runs)
 }
 
+/// The baseline folders under `dir` (`results/baselines/`): every subfolder
+/// with a `run.json`, sorted by name. None when `dir` does not exist.
+pub fn list_baselines(dir: &Path) -> Result<Vec<RunDir>> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.join("run.json").exists() {
+            out.push(RunDir { root: path });
+        }
+    }
+    out.sort_by(|a, b| a.root.cmp(&b.root));
+    Ok(out)
+}
+
+/// Copies the run folder `from` (its files and `experiments/`) to `to`,
+/// replacing what `to` held: the copy is made beside `to` and renamed over it,
+/// so `to` is always either the old folder or the complete new one.
+pub fn copy_run_atomic(from: &Path, to: &Path) -> Result<()> {
+    let name = to
+        .file_name()
+        .and_then(|n| n.to_str())
+        .with_context(|| format!("{} names no folder", to.display()))?;
+    let parent = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    for stale in [&tmp, &old] {
+        if stale.exists() {
+            std::fs::remove_dir_all(stale)
+                .with_context(|| format!("removing {}", stale.display()))?;
+        }
+    }
+    for sub in ["", "experiments"] {
+        let src = from.join(sub);
+        let dst = tmp.join(sub);
+        std::fs::create_dir_all(&dst).with_context(|| format!("creating {}", dst.display()))?;
+        if !src.is_dir() {
+            continue;
+        }
+        for entry in
+            std::fs::read_dir(&src).with_context(|| format!("listing {}", src.display()))?
+        {
+            let p = entry?.path();
+            if p.is_file() {
+                let target = dst.join(p.file_name().expect("a file name"));
+                std::fs::copy(&p, &target)
+                    .with_context(|| format!("copying {} to {}", p.display(), target.display()))?;
+            }
+        }
+    }
+    if to.exists() {
+        std::fs::rename(to, &old)
+            .with_context(|| format!("moving the old {} aside", to.display()))?;
+    }
+    std::fs::rename(&tmp, to)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), to.display()))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
+    }
+    Ok(())
+}
+
 /// `arg` as a run folder: a path, a run id under `results_dir`, or the
 /// newest run when `None`.
 pub fn resolve_run(results_dir: &Path, arg: Option<&str>) -> Result<RunDir> {
@@ -174,5 +240,41 @@ pub fn resolve_run(results_dir: &Path, arg: Option<&str>) -> Result<RunDir> {
                 results_dir.display()
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_baseline_copy_replaces_the_old_folder_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("results/20260101T000000Z");
+        std::fs::create_dir_all(run.join("experiments")).unwrap();
+        std::fs::write(run.join("run.json"), "{}").unwrap();
+        std::fs::write(run.join("experiments/e.json"), "new").unwrap();
+        let baselines = dir.path().join("results/baselines");
+        let to = baselines.join("authenticamd-f25-m1-avx2");
+        std::fs::create_dir_all(to.join("experiments")).unwrap();
+        std::fs::write(to.join("experiments/gone.json"), "old").unwrap();
+        copy_run_atomic(&run, &to).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(to.join("experiments/e.json")).unwrap(),
+            "new"
+        );
+        assert!(!to.join("experiments/gone.json").exists());
+        // Nothing but the class folder is left beside it, and it is listed.
+        let names: Vec<_> = std::fs::read_dir(&baselines)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["authenticamd-f25-m1-avx2"]);
+        let listed = list_baselines(&baselines).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].run_id(), "authenticamd-f25-m1-avx2");
+        // `results/baselines` is not a run.
+        assert_eq!(list_runs(&dir.path().join("results")).unwrap().len(), 1);
+        assert!(list_baselines(&dir.path().join("none")).unwrap().is_empty());
     }
 }
