@@ -111,11 +111,7 @@ type Root = (f64, f64);
 
 /// The twiddle tables of [`CkksParameters::fft_twiddles`] and
 /// [`CkksParameters::ifft_twiddles`] for slots = rot.len() = N/2 and m = 2N.
-fn special_fft_twiddles(
-    m: usize,
-    rot: &[usize],
-    roots: &[(f64, f64)],
-) -> (Vec<Root>, Vec<Root>) {
+fn special_fft_twiddles(m: usize, rot: &[usize], roots: &[(f64, f64)]) -> (Vec<Root>, Vec<Root>) {
     let slots = m / 4;
     let mut fft = Vec::with_capacity(slots);
     let mut ifft = Vec::with_capacity(slots);
