@@ -74,15 +74,7 @@ impl CpuId {
 
 /// The kernels' features of a CPU by the names `HEML_KERNEL` takes.
 pub fn feature_names(cpu: CpuFeatures) -> Vec<String> {
-    [
-        (cpu.avx2, "avx2"),
-        (cpu.avx512, "avx512"),
-        (cpu.avx512ifma, "avx512ifma"),
-    ]
-    .into_iter()
-    .filter(|&(has, _)| has)
-    .map(|(_, name)| name.to_string())
-    .collect()
+    cpu.ids().into_iter().map(String::from).collect()
 }
 
 /// This machine, with the arithmetic kernel serving this process.

@@ -98,9 +98,8 @@ pub struct CkksParameters {
     rot_group: Vec<usize>,
     /// exp(2 pi i k / 2N) for k = 0..=2N.
     roots: Vec<(f64, f64)>,
-    /// The twiddles of the special FFT (decoding), stage by stage: the stage of
-    /// half-length h starts at h - 1 and holds roots[(rot[j] mod 4h... )] for j < h
-    /// (see [`CkksParameters::fft_twiddles`]).
+    /// The twiddles of the special FFT (decoding), stage by stage (layout in
+    /// [`CkksParameters::fft_twiddles`]).
     fft_twiddles: Vec<(f64, f64)>,
     /// The same for the inverse special FFT (encoding).
     ifft_twiddles: Vec<(f64, f64)>,

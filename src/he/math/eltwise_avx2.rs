@@ -32,7 +32,7 @@ impl Avx2 {
     /// The kernel for q, None if this CPU lacks AVX2 or q is out of the kernels'
     /// range (q < 3, powers of two, q >= 2^61).
     pub(super) fn for_modulus(q: u64) -> Option<Avx2> {
-        (q >= 3 && !q.is_power_of_two() && q < MAX_Q && is_x86_feature_detected!("avx2"))
+        (q >= 3 && !q.is_power_of_two() && q < MAX_Q && super::kernel::CpuFeatures::detect().avx2)
             .then_some(Avx2(()))
     }
 }

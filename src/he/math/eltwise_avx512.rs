@@ -37,9 +37,9 @@
 
 #![cfg(target_arch = "x86_64")]
 
+use super::kernel::CpuFeatures;
 use super::zq::Modulus;
 use std::arch::x86_64::*;
-use std::sync::OnceLock;
 
 /// The AVX-512 kernel for one modulus; see the module documentation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,30 +53,12 @@ pub(super) enum Kernel {
 /// Moduli below this bound keep every IFMA operand below 2^52 (see the module docs).
 const IFMA_BOUND: u64 = 1 << 50;
 
-/// The CPU's AVX-512 features, detected once per process.
-#[derive(Clone, Copy)]
-struct Cpu {
-    avx512: bool,
-    ifma: bool,
-}
-
-fn cpu() -> Cpu {
-    static CPU: OnceLock<Cpu> = OnceLock::new();
-    *CPU.get_or_init(|| {
-        let avx512 = is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512dq");
-        Cpu {
-            avx512,
-            ifma: avx512 && is_x86_feature_detected!("avx512ifma"),
-        }
-    })
-}
-
 /// The fastest kernel this CPU runs for modulus q: None without AVX-512F/DQ, and for
 /// the moduli the kernels do not cover (powers of two, which have no Barrett constant
 /// below 2^64, and q >= 2^62, which `Modulus` rejects anyway).
 pub(super) fn detect(q: u64) -> Option<Kernel> {
     let plain = plain(q)?;
-    if q < IFMA_BOUND && cpu().ifma {
+    if q < IFMA_BOUND && CpuFeatures::detect().avx512ifma {
         Some(Kernel::Avx512Ifma)
     } else {
         Some(plain)
@@ -86,7 +68,8 @@ pub(super) fn detect(q: u64) -> Option<Kernel> {
 /// The kernel without IFMA for modulus q (what `HEML_KERNEL=avx512` runs), None
 /// where `detect` gives None.
 pub(super) fn plain(q: u64) -> Option<Kernel> {
-    (cpu().avx512 && q >= 3 && !q.is_power_of_two() && q < 1 << 62).then_some(Kernel::Avx512)
+    (CpuFeatures::detect().avx512 && q >= 3 && !q.is_power_of_two() && q < 1 << 62)
+        .then_some(Kernel::Avx512)
 }
 
 /// Every kernel this CPU runs for modulus q, for tests comparing each with the scalar

@@ -134,6 +134,19 @@ impl CpuFeatures {
         *self.kernels().last().expect("scalar runs everywhere")
     }
 
+    /// The features by the names heml records them under (`avx2`, `avx512`,
+    /// `avx512ifma`), those this CPU has.
+    pub fn ids(self) -> Vec<&'static str> {
+        [
+            (self.avx2, "avx2"),
+            (self.avx512, "avx512"),
+            (self.avx512ifma, "avx512ifma"),
+        ]
+        .into_iter()
+        .filter_map(|(has, name)| has.then_some(name))
+        .collect()
+    }
+
     /// The features as people name them, e.g. `AVX2, AVX-512F/DQ` or `none of AVX2,
     /// AVX-512`.
     pub fn describe(self) -> String {

@@ -35,7 +35,7 @@ pub(super) const MAX_Q: u64 = 1 << 61;
 
 /// Whether the AVX2 kernel can serve modulus q on this CPU.
 pub(super) fn available(q: u64) -> bool {
-    q < MAX_Q && is_x86_feature_detected!("avx2")
+    q < MAX_Q && super::kernel::CpuFeatures::detect().avx2
 }
 
 /// In-place forward transform of `a` (length N = 2^k >= 8, values below 4q), with the

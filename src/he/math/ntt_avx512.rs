@@ -43,12 +43,13 @@ pub(super) enum Kernel {
     Avx512Ifma,
 }
 
-/// The fastest kernel this CPU supports for modulus q, None without AVX-512F/DQ. `is_x86_feature_detected!` caches its answer; tables call this once.
+/// The fastest kernel this CPU supports for modulus q, None without AVX-512F/DQ.
 pub(super) fn detect(q: u64) -> Option<Kernel> {
-    if !(is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512dq")) {
+    let cpu = super::kernel::CpuFeatures::detect();
+    if !cpu.avx512 {
         return None;
     }
-    if q < IFMA_BOUND && is_x86_feature_detected!("avx512ifma") {
+    if q < IFMA_BOUND && cpu.avx512ifma {
         Some(Kernel::Avx512Ifma)
     } else {
         Some(Kernel::Avx512)
